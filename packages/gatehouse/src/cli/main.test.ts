@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIssuer, type TestIssuer } from '../../../../test/support/test-issuer.js';
+import { type CliIo, runCli } from './main.js';
+
+function captureIo(env: Record<string, string> = {}, stopSignal: Promise<string> = new Promise(() => {})) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env, stopSignal };
+  return { io, out, err };
+}
+
+describe('gatehouse CLI', () => {
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+  });
+  afterAll(async () => {
+    await issuer.close();
+  });
+
+  it('prints help and the version', async () => {
+    const help = captureIo();
+    expect(await runCli(['--help'], help.io)).toBe(0);
+    expect(help.out.join('')).toContain('serve');
+    const serveHelp = captureIo();
+    expect(await runCli(['serve', '--help'], serveHelp.io)).toBe(0);
+    expect(serveHelp.out.join('')).toContain('--external-issuer');
+    const version = captureIo();
+    expect(await runCli(['--version'], version.io)).toBe(0);
+    expect(version.out.join('')).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('exits 2 with a hint on an unknown command or flag', async () => {
+    const unknown = captureIo();
+    expect(await runCli(['frobnicate'], unknown.io)).toBe(2);
+    expect(unknown.err.join('')).toMatch(/unknown command "frobnicate"[\s\S]*--help/);
+    const badFlag = captureIo();
+    expect(await runCli(['serve', '--demo', '--prot', '1'], badFlag.io)).toBe(2);
+    expect(badFlag.err.join('')).toMatch(/--prot/);
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    const port = new URL(issuer.issuer).port;
+    const taken = captureIo();
+    const code = await runCli(
+      ['serve', '--demo', '--external-issuer', issuer.issuer, '--jwks-uri', issuer.jwksUri, '--port', port],
+      taken.io,
+    );
+    expect(code).toBe(1);
+    expect(taken.err.join('')).toMatch(/cannot listen[\s\S]*--port/);
+  });
+
+  it('serves until it is asked to stop, printing the MCP URL and the issuer', async () => {
+    let stop: (signal: string) => void = () => {};
+    const { io, out, err } = captureIo(
+      { GATEHOUSE_EXTERNAL_ISSUER: issuer.issuer },
+      new Promise((resolve) => (stop = resolve)),
+    );
+    const running = runCli(['serve', '--demo', '--jwks-uri', issuer.jwksUri, '--port', '0'], io);
+    await expect.poll(() => out.join(''), { timeout: 5_000 }).toContain('MCP endpoint');
+    const mcpUrl = /MCP endpoint\s+(\S+)/.exec(out.join(''))?.[1] ?? '';
+    expect(out.join('')).toContain(issuer.issuer);
+    expect((await fetch(mcpUrl, { method: 'POST', body: '{}' })).status).toBe(401);
+    stop('SIGTERM');
+    expect(await running).toBe(0);
+    expect(err.join('')).toContain('SIGTERM');
+    await expect(fetch(mcpUrl, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+});
