@@ -37,8 +37,12 @@ export async function discoverJwksUri(issuer: string, policy: SafeFetchPolicy): 
     }
     return metadata.jwks_uri;
   }
-  throw new ProtocolError('ERR_INVALID_METADATA', `no authorization server metadata found for ${issuer}`, {
-    attribute: 'issuer',
-    actual: failures,
-  });
+  throw new ProtocolError(
+    'ERR_INVALID_METADATA',
+    `no authorization server metadata found for ${issuer}; tried:\n  ${failures.join('\n  ')}`,
+    {
+      attribute: 'issuer',
+      actual: failures,
+    },
+  );
 }

@@ -180,3 +180,14 @@ describe('external issuer discovery', () => {
     await expect(failure).rejects.toMatchObject({ attribute: 'issuer', expected: metadataOrigin });
   });
 });
+
+describe('external issuer discovery failures', () => {
+  it('names every metadata URL it tried and why each failed', async () => {
+    const closed = await startTestIssuer();
+    const issuerUrl = closed.issuer;
+    await closed.close();
+    const failure = startGateway(baseOptions(`${issuerUrl}/realm`));
+    await expect(failure).rejects.toBeInstanceOf(ProtocolError);
+    await expect(failure).rejects.toThrow(/\.well-known\/oauth-authorization-server\/realm: [\s\S]*openid-configuration/);
+  });
+});
