@@ -188,6 +188,8 @@ describe('external issuer discovery failures', () => {
     await closed.close();
     const failure = startGateway(baseOptions(`${issuerUrl}/realm`));
     await expect(failure).rejects.toBeInstanceOf(ProtocolError);
-    await expect(failure).rejects.toThrow(/\.well-known\/oauth-authorization-server\/realm: [\s\S]*openid-configuration/);
+    await expect(failure).rejects.toThrow(
+      /\.well-known\/oauth-authorization-server\/realm: [\s\S]*openid-configuration/,
+    );
   });
 });
