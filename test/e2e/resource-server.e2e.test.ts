@@ -168,7 +168,13 @@ async function expectInvalidToken(token: string): Promise<void> {
 }
 
 describe('stock MCP clients with a valid token reach the tool with authInfo', () => {
-  const expectWhoami = (seen: Whoami, subject: string, era: string) => {
+  /** A token for `sub` from client `client-e2e` with scope `mcp:tools`. */
+  const tokenFor = (sub: string) =>
+    issuer.mintAccessToken({ sub, client_id: 'client-e2e', scope: 'mcp:tools' });
+
+  /** Calls `whoami` and checks the caller the tool saw. */
+  const expectWhoami = async (client: Client | ClientV1, subject: string, era: string) => {
+    const seen: Whoami = JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} })));
     expect(seen).toEqual({
       subject,
       clientId: 'client-e2e',
@@ -179,45 +185,23 @@ describe('stock MCP clients with a valid token reach the tool with authInfo', ()
   };
 
   it('S8 SDK v2 client, 2025 era (default legacy negotiation)', async () => {
-    const token = await issuer.mintAccessToken({ sub: 'alice', client_id: 'client-e2e', scope: 'mcp:tools' });
-    const client = await connectV2(token);
+    const client = await connectV2(await tokenFor('alice'));
     expect(client.getNegotiatedProtocolVersion()).toMatch(/^2025-/);
-    expectWhoami(
-      JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))),
-      'alice',
-      'legacy',
-    );
+    await expectWhoami(client, 'alice', 'legacy');
   });
 
   it('S8 SDK v2 client, 2026-07-28 era (pinned)', async () => {
-    const token = await issuer.mintAccessToken({ sub: 'bob', client_id: 'client-e2e', scope: 'mcp:tools' });
-    const client = await connectV2(token, { pin: '2026-07-28' });
+    const client = await connectV2(await tokenFor('bob'), { pin: '2026-07-28' });
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
-    expectWhoami(
-      JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))),
-      'bob',
-      'modern',
-    );
+    await expectWhoami(client, 'bob', 'modern');
   });
 
   it('S8 SDK v2 client, auto negotiation lands on 2026-07-28', async () => {
-    const token = await issuer.mintAccessToken({ sub: 'carol', client_id: 'client-e2e', scope: 'mcp:tools' });
-    const client = await connectV2(token, 'auto');
-    expectWhoami(
-      JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))),
-      'carol',
-      'modern',
-    );
+    await expectWhoami(await connectV2(await tokenFor('carol'), 'auto'), 'carol', 'modern');
   });
 
   it('S8 SDK v1 client (2025 era)', async () => {
-    const token = await issuer.mintAccessToken({ sub: 'dave', client_id: 'client-e2e', scope: 'mcp:tools' });
-    const client = await connectV1(token);
-    expectWhoami(
-      JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))),
-      'dave',
-      'legacy',
-    );
+    await expectWhoami(await connectV1(await tokenFor('dave')), 'dave', 'legacy');
   });
 
   it('S6 MUST account for scope hierarchies: mcp:admin may call a tool needing mcp:write (both eras)', async () => {

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A signing key pair with its `kid` and public JWK. */
 export interface TestKey {
@@ -301,4 +302,32 @@ export async function startTestIssuer(options: StartTestIssuerOptions = {}): Pro
       );
     },
   };
+}
+
+/**
+ * Starts a test issuer before the tests of the enclosing file or `describe` block (`beforeAll`) and
+ * closes it after them (`afterAll`). The returned object stands for that issuer: use it only inside
+ * tests and hooks that run after the start (reading it earlier throws).
+ *
+ * @example
+ * const issuer = useTestIssuer({ audience: 'http://127.0.0.1:8080/mcp' });
+ * it('verifies', async () => {
+ *   const token = await issuer.mintAccessToken();
+ * });
+ */
+export function useTestIssuer(options: StartTestIssuerOptions = {}): TestIssuer {
+  let started: TestIssuer | undefined;
+  beforeAll(async () => {
+    started = await startTestIssuer(options);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestIssuer, {
+    get(_target, property) {
+      if (started === undefined) throw new Error('the test issuer is used before its beforeAll hook ran');
+      const value: unknown = Reflect.get(started, property);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
 }

@@ -1,26 +1,31 @@
 import { parseWwwAuthenticate } from '@gatehouse/core';
 import { type AuthInfo, McpServer } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIssuer, type TestIssuer } from '../../../test/support/test-issuer.js';
+import { useTestIssuer } from '../../../test/support/test-issuer.js';
 import { createProtectedMcpHandler, type ProtectedMcpHandler } from './mcp-endpoint.js';
-import { createResourceServer } from './resource-server.js';
+import { createResourceServer, type ResourceServer, type ResourceServerOptions } from './resource-server.js';
 
 const RESOURCE = 'http://127.0.0.1:8080/mcp';
 const PRM = 'http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp';
 
-let issuer: TestIssuer;
+const issuer = useTestIssuer({ audience: RESOURCE });
 let handler: ProtectedMcpHandler;
 
-beforeAll(async () => {
-  issuer = await startTestIssuer({ audience: RESOURCE });
-  const resourceServer = createResourceServer({
+/** A resource server for RESOURCE that trusts the test issuer (JWKS over loopback). */
+function trustingResourceServer(options: Partial<ResourceServerOptions> = {}): ResourceServer {
+  return createResourceServer({
     resource: RESOURCE,
     authorizationServers: [issuer.issuer],
     verify: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, jwksPolicy: { allowLoopback: true } },
-    scopes: { default: ['mcp:tools'], tools: { delete_file: ['mcp:write'] } },
+    ...options,
   });
+}
+
+beforeAll(() => {
   handler = createProtectedMcpHandler({
-    resourceServer,
+    resourceServer: trustingResourceServer({
+      scopes: { default: ['mcp:tools'], tools: { delete_file: ['mcp:write'] } },
+    }),
     server: () => {
       const server = new McpServer({ name: 'test', version: '1.0.0' });
       server.registerTool('whoami', { description: 'who is calling' }, async (ctx) => {
@@ -42,7 +47,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await handler.close();
-  await issuer.close();
 });
 
 const initialize = {
@@ -69,6 +73,14 @@ function post(body: string | object, headers: Record<string, string> = {}, url =
       ...headers,
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** A CORS preflight for a POST to RESOURCE from `origin`. */
+function preflightRequest(origin: string, headers: Record<string, string> = {}): Request {
+  return new Request(RESOURCE, {
+    method: 'OPTIONS',
+    headers: { host: '127.0.0.1:8080', origin, 'access-control-request-method': 'POST', ...headers },
   });
 }
 
@@ -168,11 +180,7 @@ describe('createProtectedMcpHandler', () => {
 
   it('answers 413 for an oversized body', async () => {
     const small = createProtectedMcpHandler({
-      resourceServer: createResourceServer({
-        resource: RESOURCE,
-        authorizationServers: [issuer.issuer],
-        verify: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, jwksPolicy: { allowLoopback: true } },
-      }),
+      resourceServer: trustingResourceServer(),
       server: () => new McpServer({ name: 'x', version: '1' }),
       maxRequestBodySize: 64,
     });
@@ -192,14 +200,8 @@ describe('createProtectedMcpHandler', () => {
 
   it('lets an allowed browser origin read answers: preflight 204 without a token, CORS headers on the 401', async () => {
     const preflight = await handler(
-      new Request(RESOURCE, {
-        method: 'OPTIONS',
-        headers: {
-          host: '127.0.0.1:8080',
-          origin: 'http://localhost:5173',
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'authorization, content-type',
-        },
+      preflightRequest('http://localhost:5173', {
+        'access-control-request-headers': 'authorization, content-type',
       }),
     );
     expect(preflight.status).toBe(204);
@@ -213,16 +215,7 @@ describe('createProtectedMcpHandler', () => {
   });
 
   it('gives a refused origin no CORS headers, not even on the preflight', async () => {
-    const preflight = await handler(
-      new Request(RESOURCE, {
-        method: 'OPTIONS',
-        headers: {
-          host: '127.0.0.1:8080',
-          origin: 'https://evil.example',
-          'access-control-request-method': 'POST',
-        },
-      }),
-    );
+    const preflight = await handler(preflightRequest('https://evil.example'));
     expect(preflight.status).toBe(403);
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -243,11 +236,7 @@ describe('createProtectedMcpHandler', () => {
 
   it('turns a throwing server factory into a generic error, never a stack trace', async () => {
     const broken = createProtectedMcpHandler({
-      resourceServer: createResourceServer({
-        resource: RESOURCE,
-        authorizationServers: [issuer.issuer],
-        verify: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, jwksPolicy: { allowLoopback: true } },
-      }),
+      resourceServer: trustingResourceServer(),
       server: () => {
         throw new Error('secret detail at /srv/app.js:12');
       },

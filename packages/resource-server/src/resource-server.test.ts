@@ -1,7 +1,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { InvalidToken, parseWwwAuthenticate, TemporarilyUnavailable } from '@gatehouse/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIssuer, type TestIssuer } from '../../../test/support/test-issuer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestIssuer } from '../../../test/support/test-issuer.js';
 import { type AuthInfo, createAuthInfo } from './auth-info.js';
 import { DIAGNOSTICS_CHANNEL } from './diagnostics.js';
 import { createResourceServer, type ResourceServer } from './resource-server.js';
@@ -9,11 +9,10 @@ import { createResourceServer, type ResourceServer } from './resource-server.js'
 const RESOURCE = 'http://127.0.0.1:8080/mcp';
 const PRM = 'http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp';
 
-let issuer: TestIssuer;
+const issuer = useTestIssuer({ audience: RESOURCE });
 let rs: ResourceServer;
 
-beforeAll(async () => {
-  issuer = await startTestIssuer({ audience: RESOURCE });
+beforeAll(() => {
   rs = createResourceServer({
     resource: RESOURCE,
     authorizationServers: [issuer.issuer],
@@ -23,7 +22,6 @@ beforeAll(async () => {
     scopeHierarchy: { 'mcp:admin': ['mcp:write', 'mcp:tools'] },
   });
 });
-afterAll(() => issuer.close());
 
 function mcpRequest(token: string | undefined, body: unknown, headers: Record<string, string> = {}): Request {
   return new Request(RESOURCE, {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../errors.js';
 import { validateAuthorizationServerMetadata } from './authorization-server-metadata.js';
+import { expectInvalidField, thrown, withField } from './metadata.test-helpers.js';
 
 const issuer = 'https://auth.example.com/tenant1';
 const valid = {
@@ -22,16 +22,6 @@ const valid = {
   userinfo_endpoint: `${issuer}/me`,
   x_extension: [1, 2, 3],
 };
-
-function thrown(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('validateAuthorizationServerMetadata (RFC 8414 §2, §3.3)', () => {
   it('accepts a valid document and keeps unknown fields', () => {
@@ -97,13 +87,13 @@ describe('validateAuthorizationServerMetadata (RFC 8414 §2, §3.3)', () => {
     ['device_authorization_endpoint', 'x', /absolute URL/],
     ['service_documentation', 'data:text/html,x', /http or https/],
   ])('rejects %s = %j, naming the field', (field, value, message) => {
-    const document: Record<string, unknown> = { ...valid, [field]: value };
-    if (value === undefined) delete document[field];
-    const error = thrown(() => validateAuthorizationServerMetadata(document, { expectedIssuer: issuer }));
-    expect(error.code).toBe('ERR_INVALID_METADATA');
-    expect(error.attribute).toBe(field);
-    expect(error.message.startsWith(`"${field}" in the authorization server metadata`)).toBe(true);
-    expect(error.message).toMatch(message);
+    const document = withField(valid, field, value);
+    expectInvalidField(
+      () => validateAuthorizationServerMetadata(document, { expectedIssuer: issuer }),
+      field,
+      message,
+      'authorization server metadata',
+    );
   });
 
   it('requires expectedIssuer (misuse)', () => {

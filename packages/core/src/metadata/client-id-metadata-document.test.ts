@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../errors.js';
 import {
   isClientIdMetadataDocumentUrl,
   validateClientIdMetadataDocument,
 } from './client-id-metadata-document.js';
+import { expectInvalidField, thrown, withField } from './metadata.test-helpers.js';
 
 const clientIdUrl = 'https://app.example.com/oauth/client-metadata.json';
 const valid = {
@@ -17,16 +17,6 @@ const valid = {
   token_endpoint_auth_method: 'none',
   x_extension: 'kept',
 };
-
-function thrown(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('validateClientIdMetadataDocument (CIMD draft §4, MCP 2025-11-25)', () => {
   it('accepts a valid document from a real Response and keeps unknown fields', async () => {
@@ -124,13 +114,13 @@ describe('validateClientIdMetadataDocument (CIMD draft §4, MCP 2025-11-25)', ()
     ['logo_uri', 'javascript:alert(1)', /http or https/],
     ['token_endpoint_auth_method', 5, /must be a string/],
   ])('rejects %s = %j, naming the field', (field, value, message) => {
-    const document: Record<string, unknown> = { ...valid, [field]: value };
-    if (value === undefined) delete document[field];
-    const error = thrown(() => validateClientIdMetadataDocument(document, { clientIdUrl }));
-    expect(error.code).toBe('ERR_INVALID_METADATA');
-    expect(error.attribute).toBe(field);
-    expect(error.message.startsWith(`"${field}" in the client ID metadata document`)).toBe(true);
-    expect(error.message).toMatch(message);
+    const document = withField(valid, field, value);
+    expectInvalidField(
+      () => validateClientIdMetadataDocument(document, { clientIdUrl }),
+      field,
+      message,
+      'client ID metadata document',
+    );
   });
 
   it('rejects private_key_jwt without keys', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../errors.js';
 import { validateClientMetadata, validateClientRegistrationResponse } from './client-metadata.js';
-
-function thrown(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
+import { expectInvalidField, thrown, withField } from './metadata.test-helpers.js';
 
 const metadata = {
   redirect_uris: ['http://127.0.0.1:33418/callback', 'com.example.app:/oauth2redirect'],
@@ -65,11 +55,12 @@ describe('validateClientMetadata (RFC 7591 §2)', () => {
     ['jwks', { keys: [1] }, /JWK Set/],
     ['application_type', 1, /must be a string/],
   ])('rejects %s = %j, naming the field', (field, value, message) => {
-    const error = thrown(() => validateClientMetadata({ ...metadata, [field]: value }));
-    expect(error.code).toBe('ERR_INVALID_METADATA');
-    expect(error.attribute).toBe(field);
-    expect(error.message.startsWith(`"${field}" in the client metadata`)).toBe(true);
-    expect(error.message).toMatch(message);
+    expectInvalidField(
+      () => validateClientMetadata({ ...metadata, [field]: value }),
+      field,
+      message,
+      'client metadata',
+    );
   });
 
   it('rejects jwks together with jwks_uri', () => {
@@ -120,12 +111,11 @@ describe('validateClientRegistrationResponse (RFC 7591 §3.2.1)', () => {
     ['registration_access_token', undefined, /registration_client_uri/],
     ['redirect_uris', [42], /entry 0/],
   ])('rejects %s = %j, naming the field', (field, value, message) => {
-    const document: Record<string, unknown> = { ...response, [field]: value };
-    if (value === undefined) delete document[field];
-    const error = thrown(() => validateClientRegistrationResponse(document));
-    expect(error.code).toBe('ERR_INVALID_METADATA');
-    expect(error.attribute).toBe(field);
-    expect(error.message).toMatch(message);
+    expectInvalidField(
+      () => validateClientRegistrationResponse(withField(response, field, value)),
+      field,
+      message,
+    );
   });
 
   it('never puts the client secret or the registration access token in an error', () => {

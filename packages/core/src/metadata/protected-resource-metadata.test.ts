@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../errors.js';
+import { expectInvalidField, thrown, withField } from './metadata.test-helpers.js';
 import { validateProtectedResourceMetadata } from './protected-resource-metadata.js';
 
 const resource = 'https://mcp.example.com/mcp';
@@ -14,16 +14,6 @@ const valid = {
   'resource_name#fr': 'Fichiers',
   x_vendor_extension: { anything: true },
 };
-
-function thrown(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('validateProtectedResourceMetadata (RFC 9728 §2, §3.3)', () => {
   it('accepts a valid document, keeps unknown fields, and freezes the result', () => {
@@ -94,13 +84,13 @@ describe('validateProtectedResourceMetadata (RFC 9728 §2, §3.3)', () => {
     ['tls_client_certificate_bound_access_tokens', 'true', /boolean/],
     ['dpop_bound_access_tokens_required', 1, /boolean/],
   ])('rejects %s = %j, naming the field', (field, value, message) => {
-    const document: Record<string, unknown> = { ...valid, [field]: value };
-    if (value === undefined) delete document[field];
-    const error = thrown(() => validateProtectedResourceMetadata(document, { expectedResource: resource }));
-    expect(error.code).toBe('ERR_INVALID_METADATA');
-    expect(error.attribute).toBe(field);
-    expect(error.message.startsWith(`"${field}" in the protected resource metadata`)).toBe(true);
-    expect(error.message).toMatch(message);
+    const document = withField(valid, field, value);
+    expectInvalidField(
+      () => validateProtectedResourceMetadata(document, { expectedResource: resource }),
+      field,
+      message,
+      'protected resource metadata',
+    );
   });
 
   it('reports the first bad field in document order', () => {

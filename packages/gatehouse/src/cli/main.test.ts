@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIssuer, type TestIssuer } from '../../../../test/support/test-issuer.js';
+import { describe, expect, it } from 'vitest';
+import { useTestIssuer } from '../../../../test/support/test-issuer.js';
 import { type CliIo, runCli } from './main.js';
 
 function captureIo(env: Record<string, string> = {}, stopSignal: Promise<string> = new Promise(() => {})) {
@@ -10,13 +10,7 @@ function captureIo(env: Record<string, string> = {}, stopSignal: Promise<string>
 }
 
 describe('gatehouse CLI', () => {
-  let issuer: TestIssuer;
-  beforeAll(async () => {
-    issuer = await startTestIssuer();
-  });
-  afterAll(async () => {
-    await issuer.close();
-  });
+  const issuer = useTestIssuer();
 
   it('prints help and the version', async () => {
     const help = captureIo();

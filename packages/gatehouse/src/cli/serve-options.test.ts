@@ -53,32 +53,13 @@ describe('gatehouse serve options', () => {
   });
 
   it('refuses a non-loopback bind without an https public URL', () => {
-    expect(usageErrorOf(['--demo', '--external-issuer', issuer, '--host', '0.0.0.0']).message).toMatch(/TLS/);
-    expect(
-      usageErrorOf([
-        '--demo',
-        '--external-issuer',
-        issuer,
-        '--host',
-        '0.0.0.0',
-        '--public-url',
-        'http://mcp.example.com',
-      ]).message,
-    ).toMatch(/https/);
-    expect(
-      parseServeOptions(
-        [
-          '--demo',
-          '--external-issuer',
-          issuer,
-          '--host',
-          '0.0.0.0',
-          '--public-url',
-          'https://mcp.example.com/',
-        ],
-        {},
-      ),
-    ).toMatchObject({ host: '0.0.0.0', publicUrl: 'https://mcp.example.com' });
+    const exposed = ['--demo', '--external-issuer', issuer, '--host', '0.0.0.0'];
+    expect(usageErrorOf(exposed).message).toMatch(/TLS/);
+    expect(usageErrorOf([...exposed, '--public-url', 'http://mcp.example.com']).message).toMatch(/https/);
+    expect(parseServeOptions([...exposed, '--public-url', 'https://mcp.example.com/'], {})).toMatchObject({
+      host: '0.0.0.0',
+      publicUrl: 'https://mcp.example.com',
+    });
   });
 
   it('refuses an http issuer that is not on loopback, but accepts a loopback one', () => {

@@ -1,37 +1,19 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestResourceServer,
+  jsonHeaders,
   PRM_PATH,
   READ_TOKEN,
   toolCall,
+  toolCallInit,
+  useLoopbackServers,
   WRITE_TOKEN,
 } from './adapters.test-helpers.js';
 import { type AuthenticatedRequest, protectedResourceMetadata, requireAuth } from './express.js';
 
 const rs = createTestResourceServer();
-const servers: Server[] = [];
-
-async function listen(app: express.Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
-  servers.push(server);
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-const json = (token?: string) => ({
-  'content-type': 'application/json',
-  ...(token ? { authorization: `Bearer ${token}` } : {}),
-});
+const listen = useLoopbackServers();
 
 function handler(req: express.Request, res: express.Response) {
   const { auth } = req as AuthenticatedRequest;
@@ -67,28 +49,16 @@ describe('Express adapter', () => {
   ] as const) {
     describe(label, () => {
       it('sets req.auth and checks per-tool scopes from the body', async () => {
-        const ok = await fetch(`${base()}/mcp`, {
-          method: 'POST',
-          headers: json(WRITE_TOKEN),
-          body: toolCall('delete_file'),
-        });
+        const ok = await fetch(`${base()}/mcp`, toolCallInit('delete_file', WRITE_TOKEN));
         expect(ok.status).toBe(200);
         expect(await ok.json()).toEqual({ subject: 'writer', body: JSON.parse(toolCall('delete_file')) });
-        const lacking = await fetch(`${base()}/mcp`, {
-          method: 'POST',
-          headers: json(READ_TOKEN),
-          body: toolCall('delete_file'),
-        });
+        const lacking = await fetch(`${base()}/mcp`, toolCallInit('delete_file', READ_TOKEN));
         expect(lacking.status).toBe(403);
         expect(lacking.headers.get('www-authenticate')).toContain('scope="mcp:tools mcp:write"');
       });
 
       it('answers 401 with the challenge and a JSON body', async () => {
-        const response = await fetch(`${base()}/mcp`, {
-          method: 'POST',
-          headers: json(),
-          body: toolCall('x'),
-        });
+        const response = await fetch(`${base()}/mcp`, toolCallInit('x'));
         expect(response.status).toBe(401);
         expect(response.headers.get('cache-control')).toBe('no-store');
         expect(await response.json()).toMatchObject({ error: 'invalid_token' });
@@ -99,7 +69,7 @@ describe('Express adapter', () => {
   it('answers 400 for a token in the query string', async () => {
     const response = await fetch(`${withParser}/mcp?access_token=${WRITE_TOKEN}`, {
       method: 'POST',
-      headers: json(),
+      headers: jsonHeaders(),
       body: '{}',
     });
     expect(response.status).toBe(400);

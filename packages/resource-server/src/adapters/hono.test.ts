@@ -1,11 +1,12 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
   createTestResourceServer,
   PRM_PATH,
   READ_TOKEN,
   RESOURCE,
-  toolCall,
+  RESOURCE_HOST,
+  toolCallInit,
   WRITE_TOKEN,
 } from './adapters.test-helpers.js';
 import { protectedResourceMetadata, type ResourceServerEnv, requireAuth } from './hono.js';
@@ -20,11 +21,17 @@ function buildApp() {
   return app;
 }
 
-const headers = (token?: string) => ({
-  'content-type': 'application/json',
-  host: '127.0.0.1:8080',
-  ...(token ? { authorization: `Bearer ${token}` } : {}),
-});
+/** An app where `first` runs before `requireAuth`, and the MCP handler answers `ran`. */
+function appAfter(first: MiddlewareHandler<ResourceServerEnv>) {
+  const app = new Hono<ResourceServerEnv>();
+  app.use('/mcp', first);
+  app.use('/mcp', requireAuth(server));
+  app.post('/mcp', (c) => c.text('ran'));
+  return app;
+}
+
+/** The `tools/call` of `tool` as a POST to RESOURCE. */
+const post = (tool: string, token?: string) => toolCallInit(tool, token, RESOURCE_HOST);
 
 describe('Hono adapter', () => {
   const app = buildApp();
@@ -38,11 +45,7 @@ describe('Hono adapter', () => {
   });
 
   it('sets c.get("authInfo") and leaves c.req.raw readable', async () => {
-    const response = await app.request(RESOURCE, {
-      method: 'POST',
-      headers: headers(WRITE_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    const response = await app.request(RESOURCE, post('delete_file', WRITE_TOKEN));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       subject: 'writer',
@@ -51,53 +54,29 @@ describe('Hono adapter', () => {
   });
 
   it('answers 401 / 403 itself', async () => {
-    expect(
-      (await app.request(RESOURCE, { method: 'POST', headers: headers(), body: toolCall('x') })).status,
-    ).toBe(401);
-    const forbidden = await app.request(RESOURCE, {
-      method: 'POST',
-      headers: headers(READ_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    expect((await app.request(RESOURCE, post('x'))).status).toBe(401);
+    const forbidden = await app.request(RESOURCE, post('delete_file', READ_TOKEN));
     expect(forbidden.status).toBe(403);
     expect(forbidden.headers.get('www-authenticate')).toContain('insufficient_scope');
   });
 
   it("uses Hono's body cache when an earlier middleware parsed the body", async () => {
-    const parsedFirst = new Hono<ResourceServerEnv>();
-    parsedFirst.use('/mcp', async (c, next) => {
+    const parsedFirst = appAfter(async (c, next) => {
       await c.req.json();
       await next();
     });
-    parsedFirst.use('/mcp', requireAuth(server));
-    parsedFirst.post('/mcp', (c) => c.text('ran'));
-    const denied = await parsedFirst.request(RESOURCE, {
-      method: 'POST',
-      headers: headers(READ_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    const denied = await parsedFirst.request(RESOURCE, post('delete_file', READ_TOKEN));
     expect(denied.status).toBe(403);
-    const allowed = await parsedFirst.request(RESOURCE, {
-      method: 'POST',
-      headers: headers(WRITE_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    const allowed = await parsedFirst.request(RESOURCE, post('delete_file', WRITE_TOKEN));
     expect(await allowed.text()).toBe('ran');
   });
 
   it("refuses (500) rather than guess when the raw body was consumed outside Hono's cache", async () => {
-    const consumed = new Hono<ResourceServerEnv>();
-    consumed.use('/mcp', async (c, next) => {
+    const consumed = appAfter(async (c, next) => {
       await c.req.raw.text();
       await next();
     });
-    consumed.use('/mcp', requireAuth(server));
-    consumed.post('/mcp', (c) => c.text('ran'));
-    const response = await consumed.request(RESOURCE, {
-      method: 'POST',
-      headers: headers(READ_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    const response = await consumed.request(RESOURCE, post('delete_file', READ_TOKEN));
     expect(response.status).toBe(500);
   });
 });

@@ -1,37 +1,18 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestResourceServer,
   PRM_PATH,
   READ_TOKEN,
   toolCall,
+  toolCallInit,
+  useLoopbackServers,
   WRITE_TOKEN,
 } from './adapters.test-helpers.js';
 import { protect } from './fetch.js';
 import { protectNode, toNodeListener } from './node.js';
 
-const servers: Server[] = [];
-
-async function listen(listener: Parameters<typeof createServer>[1]): Promise<string> {
-  const server = createServer(listener);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
+const listen = useLoopbackServers();
 const rs = createTestResourceServer();
-const json = (token?: string) => ({
-  'content-type': 'application/json',
-  ...(token ? { authorization: `Bearer ${token}` } : {}),
-});
 
 describe('toNodeListener', () => {
   let base: string;
@@ -97,14 +78,8 @@ describe('toNodeListener', () => {
     const url = await listen(
       toNodeListener(protect(rs, (_request, auth) => Response.json({ subject: auth.subject }))),
     );
-    expect((await fetch(`${url}/mcp`, { method: 'POST', headers: json(), body: toolCall('x') })).status).toBe(
-      401,
-    );
-    const ok = await fetch(`${url}/mcp`, {
-      method: 'POST',
-      headers: json(WRITE_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    expect((await fetch(`${url}/mcp`, toolCallInit('x'))).status).toBe(401);
+    const ok = await fetch(`${url}/mcp`, toolCallInit('delete_file', WRITE_TOKEN));
     expect(await ok.json()).toEqual({ subject: 'writer' });
   });
 });
@@ -127,11 +102,7 @@ describe('protectNode', () => {
   });
 
   it('sets req.auth and leaves the parsed body in req.body', async () => {
-    const response = await fetch(`${base}/mcp`, {
-      method: 'POST',
-      headers: json(WRITE_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    const response = await fetch(`${base}/mcp`, toolCallInit('delete_file', WRITE_TOKEN));
     expect(await response.json()).toEqual({
       subject: 'writer',
       same: true,
@@ -140,20 +111,15 @@ describe('protectNode', () => {
   });
 
   it('answers 401, 403 and 403-Origin itself', async () => {
-    const anonymous = await fetch(`${base}/mcp`, { method: 'POST', headers: json(), body: toolCall('x') });
+    const anonymous = await fetch(`${base}/mcp`, toolCallInit('x'));
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain('resource_metadata=');
-    const lacking = await fetch(`${base}/mcp`, {
-      method: 'POST',
-      headers: json(READ_TOKEN),
-      body: toolCall('delete_file'),
-    });
+    const lacking = await fetch(`${base}/mcp`, toolCallInit('delete_file', READ_TOKEN));
     expect(lacking.status).toBe(403);
-    const foreign = await fetch(`${base}/mcp`, {
-      method: 'POST',
-      headers: { ...json(WRITE_TOKEN), origin: 'https://evil.example' },
-      body: toolCall('x'),
-    });
+    const foreign = await fetch(
+      `${base}/mcp`,
+      toolCallInit('x', WRITE_TOKEN, { origin: 'https://evil.example' }),
+    );
     expect(foreign.status).toBe(403);
     expect(await foreign.json()).toMatchObject({ jsonrpc: '2.0', id: null });
   });
@@ -164,11 +130,7 @@ describe('protectNode', () => {
         throw new Error('secret');
       }),
     );
-    const response = await fetch(`${url}/mcp`, {
-      method: 'POST',
-      headers: json(READ_TOKEN),
-      body: toolCall('x'),
-    });
+    const response = await fetch(`${url}/mcp`, toolCallInit('x', READ_TOKEN));
     expect(response.status).toBe(500);
     expect(await response.text()).not.toContain('secret');
   });

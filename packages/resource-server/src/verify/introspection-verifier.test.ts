@@ -1,40 +1,29 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidToken, TemporarilyUnavailable } from '@gatehouse/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestIssuer, type TestIssuer } from '../../../../test/support/test-issuer.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTestIssuer } from '../../../../test/support/test-issuer.js';
 import {
   createIntrospectionVerifier,
   type IntrospectionVerifierOptions,
   processIntrospectionResponse,
 } from './introspection-verifier.js';
-import { expectRejected } from './verify.test-helpers.js';
+import {
+  expectDefaultAuthInfo,
+  expectRejected,
+  introspectionOptionsFor,
+  NOW,
+} from './verify.test-helpers.js';
 
-let issuer: TestIssuer;
-const NOW = Math.floor(Date.now() / 1000);
+const issuer = useTestIssuer();
 let counter = 0;
 
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-});
-afterAll(async () => {
-  await issuer.close();
-});
 beforeEach(() => {
   issuer.failIntrospection(undefined);
 });
 
 function options(overrides: Partial<IntrospectionVerifierOptions> = {}): IntrospectionVerifierOptions {
-  return {
-    introspectionEndpoint: issuer.introspectionEndpoint,
-    issuer: issuer.issuer,
-    audience: issuer.audience,
-    clientId: issuer.introspectionClient.clientId,
-    clientSecret: issuer.introspectionClient.clientSecret,
-    fetchPolicy: { allowLoopback: true },
-    now: () => NOW * 1000,
-    ...overrides,
-  };
+  return introspectionOptionsFor(issuer, { now: () => NOW * 1000, ...overrides });
 }
 
 /** A fresh opaque token string, registered with the given introspection answer. */
@@ -58,16 +47,8 @@ describe('createIntrospectionVerifier (RFC 7662)', () => {
   it('maps an active answer to an AuthInfo with every field', async () => {
     const token = opaqueToken(activeAnswer({ jti: 'intro-1' }));
     const info = await createIntrospectionVerifier(options()).verify(token);
-    expect(info.token).toBe(token);
-    expect(info.clientId).toBe('client-1');
-    expect(info.scopes).toEqual(['mcp:tools', 'mcp:resources']);
-    expect(info.subject).toBe('user-1');
-    expect(info.expiresAt).toBe(NOW + 300);
-    expect(info.resource?.href).toBe(new URL(issuer.audience).href);
-    expect(info.issuer).toBe(issuer.issuer);
-    expect(info.audience).toEqual([issuer.audience]);
+    expectDefaultAuthInfo(info, token, issuer);
     expect(info.claims).toMatchObject({ active: true, jti: 'intro-1' });
-    expect(JSON.stringify(info)).not.toContain(token);
   });
 
   it('sends the token form-encoded with client_secret_basic credentials (RFC 7662 §2.1)', async () => {

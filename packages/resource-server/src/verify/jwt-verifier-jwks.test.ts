@@ -1,65 +1,25 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidToken, TemporarilyUnavailable } from '@gatehouse/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateTestKey, startTestIssuer, type TestIssuer } from '../../../../test/support/test-issuer.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generateTestKey, startTestIssuer, useTestIssuer } from '../../../../test/support/test-issuer.js';
 import { createJwtVerifier, type JwtVerifierOptions } from './jwt-verifier.js';
-import { expectRejected, secretsOf } from './verify.test-helpers.js';
+import { expectRejected, jwtOptionsFor, NOW, secretsOf } from './verify.test-helpers.js';
 
-let issuer: TestIssuer;
-let audience: string;
-/** A fixed "now" (seconds) shared by minted tokens and the verifier clock: no timing dependence. */
-const NOW = Math.floor(Date.now() / 1000);
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  audience = issuer.audience;
-});
-afterAll(async () => {
-  await issuer.close();
-});
+const issuer = useTestIssuer();
 afterEach(() => {
   vi.useRealTimers();
 });
 
 function verifierOptions(overrides: Partial<JwtVerifierOptions> = {}): JwtVerifierOptions {
-  return {
-    issuer: issuer.issuer,
-    audience,
-    jwksUri: issuer.jwksUri,
-    jwksPolicy: { allowLoopback: true },
-    now: () => NOW * 1000,
-    ...overrides,
-  };
-}
-
-async function _rejectsToken(
-  token: string,
-  description: string | RegExp,
-  overrides: Partial<JwtVerifierOptions> = {},
-): Promise<void> {
-  const verifier = createJwtVerifier(verifierOptions({ cache: false, ...overrides }));
-  await expectRejected(verifier.verify(token), InvalidToken, description, secretsOf(token));
+  return jwtOptionsFor(issuer, { now: () => NOW * 1000, ...overrides });
 }
 
 describe('createJwtVerifier: JWKS fetching', () => {
-  let jwksIssuer: TestIssuer;
-  beforeAll(async () => {
-    jwksIssuer = await startTestIssuer();
-  });
-  afterAll(async () => {
-    await jwksIssuer.close();
-  });
+  const jwksIssuer = useTestIssuer();
 
   function jwksOptions(overrides: Partial<JwtVerifierOptions> = {}): JwtVerifierOptions {
-    return {
-      issuer: jwksIssuer.issuer,
-      audience: jwksIssuer.audience,
-      jwksUri: jwksIssuer.jwksUri,
-      jwksPolicy: { allowLoopback: true },
-      cache: false,
-      ...overrides,
-    };
+    return jwtOptionsFor(jwksIssuer, { cache: false, ...overrides });
   }
 
   it('fetches the JWKS once for many verifications', async () => {
@@ -168,13 +128,7 @@ describe('createJwtVerifier: verification cache', () => {
   it('serves repeated verifications without the JWKS once cached', async () => {
     const own = await startTestIssuer();
     try {
-      const verifier = createJwtVerifier({
-        issuer: own.issuer,
-        audience: own.audience,
-        jwksUri: own.jwksUri,
-        jwksPolicy: { allowLoopback: true },
-        jwksCacheMaxAgeSeconds: 1,
-      });
+      const verifier = createJwtVerifier(jwtOptionsFor(own, { jwksCacheMaxAgeSeconds: 1 }));
       const token = await own.mintAccessToken();
       const first = await verifier.verify(token);
       own.failJwks(500);

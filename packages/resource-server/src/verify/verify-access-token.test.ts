@@ -1,32 +1,19 @@
 import { InvalidRequest, InvalidToken } from '@gatehouse/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIssuer, type TestIssuer } from '../../../../test/support/test-issuer.js';
+import { describe, expect, it } from 'vitest';
+import { useTestIssuer } from '../../../../test/support/test-issuer.js';
 import { createAuthInfo } from '../auth-info.js';
 import type { AccessTokenVerifier } from './types.js';
-import { expectRejected, secretsOf } from './verify.test-helpers.js';
+import { expectRejected, introspectionOptionsFor, jwtOptionsFor, secretsOf } from './verify.test-helpers.js';
 import {
   createAccessTokenVerifier,
   type VerifyAccessTokenOptions,
   verifyAccessToken,
 } from './verify-access-token.js';
 
-let issuer: TestIssuer;
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-});
-afterAll(async () => {
-  await issuer.close();
-});
+const issuer = useTestIssuer();
 
 function jwtOptions(): VerifyAccessTokenOptions {
-  return {
-    issuer: issuer.issuer,
-    audience: issuer.audience,
-    jwksUri: issuer.jwksUri,
-    jwksPolicy: { allowLoopback: true },
-    cache: false,
-  };
+  return jwtOptionsFor(issuer, { cache: false });
 }
 
 function bearerRequest(token?: string, url = `${issuer.audience}`): Request {
@@ -90,14 +77,7 @@ describe('verifyAccessToken', () => {
 
 describe('createAccessTokenVerifier', () => {
   it('builds an introspection verifier when introspectionEndpoint is given', async () => {
-    const verifier = createAccessTokenVerifier({
-      introspectionEndpoint: issuer.introspectionEndpoint,
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      clientId: issuer.introspectionClient.clientId,
-      clientSecret: issuer.introspectionClient.clientSecret,
-      fetchPolicy: { allowLoopback: true },
-    });
+    const verifier = createAccessTokenVerifier(introspectionOptionsFor(issuer));
     const before = issuer.introspectionRequests.length;
     await expectRejected(verifier.verify('opaque-unknown'), InvalidToken, 'token is not active');
     expect(issuer.introspectionRequests.length - before).toBe(1);
