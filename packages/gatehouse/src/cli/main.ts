@@ -60,14 +60,23 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const gateway = await startGateway(options);
+  const setupUrl = await gateway.setupUrl();
   io.stdout(
     [
       'gatehouse serve',
       `  MCP endpoint       ${gateway.mcpUrl}`,
       `  resource metadata  ${gateway.metadataUrl}`,
-      `  trusted issuer     ${gateway.issuer}`,
-      `  signing keys       ${gateway.jwksUri}`,
+      `  issuer             ${gateway.issuer}`,
+      `  signing keys       ${gateway.keysLocation}`,
       '  upstream           built-in demo MCP server',
+      ...(setupUrl === undefined
+        ? []
+        : [
+            '',
+            'No account exists yet. Create the first one here (one-time link, valid for 1 hour):',
+            `  ${setupUrl}`,
+          ]),
+      '',
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),

@@ -15,17 +15,49 @@ function usageErrorOf(args: string[], env: Record<string, string> = {}): UsageEr
 }
 
 describe('gatehouse serve options', () => {
-  it('defaults to a loopback bind on port 8080', () => {
-    expect(parseServeOptions(['--demo', '--external-issuer', issuer], {})).toEqual({
+  it('defaults to the embedded authorization server on a loopback bind, port 8080', () => {
+    expect(parseServeOptions(['--demo'], {})).toEqual({
       demo: true,
       host: '127.0.0.1',
       port: 8080,
       publicUrl: undefined,
-      issuer,
+      issuer: undefined,
       jwksUri: undefined,
+      dataDir: '.gatehouse',
+      registration: undefined,
       allowedOrigins: [],
       scopes: [],
     });
+  });
+
+  it('takes an external issuer instead of the embedded server', () => {
+    expect(parseServeOptions(['--demo', '--external-issuer', issuer], {})).toMatchObject({ issuer });
+  });
+
+  it('takes the data directory and the registration mode, from flags or the environment', () => {
+    expect(
+      parseServeOptions(['--demo', '--data-dir', '/srv/gh', '--registration', 'off'], {
+        GATEHOUSE_DATA_DIR: '/x',
+      }),
+    ).toMatchObject({ dataDir: '/srv/gh', registration: 'off' });
+    expect(
+      parseServeOptions(['--demo'], {
+        GATEHOUSE_DATA_DIR: '/x',
+        GATEHOUSE_REGISTRATION: 'initial-access-token',
+      }),
+    ).toMatchObject({ dataDir: '/x', registration: 'initial-access-token' });
+  });
+
+  it('refuses flags that do not fit together or a bad registration mode', () => {
+    expect(usageErrorOf(['--demo', '--jwks-uri', 'https://a.example/jwks']).message).toMatch(
+      /--external-issuer/,
+    );
+    expect(usageErrorOf(['--demo', '--external-issuer', issuer, '--registration', 'open']).message).toMatch(
+      /embedded/,
+    );
+    expect(usageErrorOf(['--demo', '--registration', 'sometimes']).hint).toMatch(
+      /open, initial-access-token, off/,
+    );
   });
 
   it('takes flags over GATEHOUSE_* environment variables', () => {
@@ -47,9 +79,8 @@ describe('gatehouse serve options', () => {
     expect(error.hint).toMatch(/--help/);
   });
 
-  it('requires an upstream and an issuer', () => {
+  it('requires an upstream', () => {
     expect(usageErrorOf(['--external-issuer', issuer]).message).toMatch(/no upstream/);
-    expect(usageErrorOf(['--demo']).hint).toMatch(/--external-issuer/);
   });
 
   it('refuses a non-loopback bind without an https public URL', () => {

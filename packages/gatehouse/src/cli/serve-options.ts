@@ -13,28 +13,39 @@ export interface ServeOptions {
    * `http://<host>:<bound port>` (loopback binds only).
    */
   readonly publicUrl: string | undefined;
-  /** The trusted OAuth / OIDC issuer. */
-  readonly issuer: string;
-  /** Where the issuer's signing keys are; discovered from its metadata when absent. */
+  /** An external OAuth / OIDC issuer to trust; `undefined` runs the embedded authorization server. */
+  readonly issuer: string | undefined;
+  /** Where the external issuer's signing keys are; discovered from its metadata when absent. */
   readonly jwksUri: string | undefined;
+  /** Where the embedded authorization server keeps its SQLite database and keys. */
+  readonly dataDir: string;
+  /** Dynamic client registration of the embedded server; `undefined`: open on loopback, else initial-access-token. */
+  readonly registration: 'open' | 'initial-access-token' | 'off' | undefined;
   readonly allowedOrigins: readonly string[];
   /** Scopes advertised in Protected Resource Metadata. */
   readonly scopes: readonly string[];
 }
 
 /** The help text of `gatehouse serve`. */
-export const SERVE_HELP = `Usage: gatehouse serve --demo --external-issuer <url> [options]
+export const SERVE_HELP = `Usage: gatehouse serve --demo [options]
 
-Puts OAuth 2.1 in front of an MCP server: Protected Resource Metadata, bearer-token checks
-(issuer, audience, expiry, signature), scope checks and Origin checks, then the MCP endpoint at /mcp.
+Puts OAuth 2.1 in front of an MCP server: an authorization server at /oauth (sign-in, consent,
+tokens), Protected Resource Metadata, bearer-token checks (issuer, audience, expiry, signature),
+scope checks and Origin checks, then the MCP endpoint at /mcp.
 
 Upstream (exactly one):
   --demo                      the built-in demo MCP server (tools: whoami, echo, add, add_note)
 
 Authorization:
-  --external-issuer <url>     trust this OAuth/OIDC issuer (env GATEHOUSE_EXTERNAL_ISSUER);
-                              its tokens must carry aud = <public-url>/mcp
-  --jwks-uri <url>            the issuer's JWKS (default: discovered from its metadata)
+  --data-dir <dir>            where the embedded authorization server keeps its database and keys
+                              (default ./.gatehouse; env GATEHOUSE_DATA_DIR)
+  --registration <mode>       dynamic client registration: open | initial-access-token | off
+                              (default: open on loopback, else initial-access-token;
+                              env GATEHOUSE_REGISTRATION)
+  --external-issuer <url>     trust this OAuth/OIDC issuer instead of the embedded one
+                              (env GATEHOUSE_EXTERNAL_ISSUER); its tokens must carry
+                              aud = <public-url>/mcp
+  --jwks-uri <url>            the external issuer's JWKS (default: discovered from its metadata)
   --scope <scope>             a scope of this resource, advertised in its metadata (repeatable)
 
 Network:
@@ -47,7 +58,8 @@ Network:
 
   -h, --help                  show this help
 
-Example:
+Examples:
+  gatehouse serve --demo
   gatehouse serve --demo --external-issuer https://login.example.com/realms/mcp
 `;
 
@@ -55,6 +67,8 @@ const flags = {
   demo: { type: 'boolean' },
   'external-issuer': { type: 'string' },
   'jwks-uri': { type: 'string' },
+  'data-dir': { type: 'string' },
+  registration: { type: 'string' },
   scope: { type: 'string', multiple: true },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -97,12 +111,22 @@ export function parseServeOptions(
   const host = values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
   const port = parsePort(values.port ?? env.GATEHOUSE_PORT ?? '8080');
   const issuer = values['external-issuer'] ?? env.GATEHOUSE_EXTERNAL_ISSUER;
-  if (!issuer) {
+  if (issuer === undefined && values['jwks-uri'] !== undefined) {
     throw new UsageError(
-      'no authorization server to trust',
-      'Pass --external-issuer <url> (or set GATEHOUSE_EXTERNAL_ISSUER) with the issuer URL of your OAuth/OIDC ' +
-        'provider (Keycloak realm, Entra tenant, Auth0 domain …). The embedded authorization server is not part ' +
-        'of this version yet.',
+      '--jwks-uri goes with --external-issuer',
+      'The embedded authorization server needs no JWKS URL.',
+    );
+  }
+  const registration = values.registration ?? env.GATEHOUSE_REGISTRATION;
+  if (registration !== undefined && !REGISTRATION_MODES.includes(registration)) {
+    throw new UsageError(
+      `invalid --registration "${registration}"`,
+      `Use one of: ${REGISTRATION_MODES.join(', ')}.`,
+    );
+  }
+  if (issuer !== undefined && registration !== undefined) {
+    throw new UsageError(
+      '--registration applies to the embedded authorization server, not to --external-issuer',
     );
   }
   const publicUrl = parsePublicUrl(values['public-url'] ?? env.GATEHOUSE_PUBLIC_URL, host);
@@ -111,12 +135,16 @@ export function parseServeOptions(
     host,
     port,
     publicUrl,
-    issuer: parseHttpUrl('--external-issuer', issuer),
+    issuer: issuer === undefined ? undefined : parseHttpUrl('--external-issuer', issuer),
     jwksUri: values['jwks-uri'] === undefined ? undefined : parseHttpUrl('--jwks-uri', values['jwks-uri']),
+    dataDir: values['data-dir'] ?? env.GATEHOUSE_DATA_DIR ?? '.gatehouse',
+    registration: registration as ServeOptions['registration'],
     allowedOrigins: (values['allowed-origin'] ?? []).map(parseOrigin),
     scopes: parseScopes(values.scope ?? []),
   };
 }
+
+const REGISTRATION_MODES: readonly string[] = ['open', 'initial-access-token', 'off'];
 
 function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) {

@@ -1,6 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+
+/** A node:http request listener. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** A running HTTP server and how to stop it. */
 export interface RunningHttpServer {
@@ -12,14 +14,14 @@ export interface RunningHttpServer {
 }
 
 /**
- * Serves a web-standard `fetch` handler on node:http (through `@hono/node-server`'s request
- * listener). `port` 0 picks a free port. Idle keep-alive connections are closed on `close()`.
+ * Listens with a node:http listener; `port` 0 picks a free port. Idle keep-alive connections are
+ * closed on `close()`, in-flight requests finish first.
  */
 export async function listen(
-  handler: (request: Request) => Promise<Response> | Response,
+  listener: NodeListener,
   options: { host: string; port: number },
 ): Promise<RunningHttpServer> {
-  const server = createServer(getRequestListener(handler));
+  const server = createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

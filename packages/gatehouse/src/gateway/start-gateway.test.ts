@@ -14,6 +14,8 @@ const baseOptions = (issuer: string, jwksUri?: string): ServeOptions => ({
   publicUrl: undefined,
   issuer,
   jwksUri,
+  dataDir: '.gatehouse-unused',
+  registration: undefined,
   allowedOrigins: [],
   scopes: ['mcp:read'],
 });
@@ -167,7 +169,7 @@ describe('external issuer discovery', () => {
     advertisedIssuer = metadataOrigin;
     const gateway = await startGateway(baseOptions(metadataOrigin));
     try {
-      expect(gateway.jwksUri).toBe(issuer.jwksUri);
+      expect(gateway.keysLocation).toBe(issuer.jwksUri);
     } finally {
       await gateway.close();
     }

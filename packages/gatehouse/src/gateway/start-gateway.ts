@@ -1,10 +1,11 @@
-import { canonicalResourceUri, isLoopbackHostname } from '@gatehouse/core';
+import { canonicalResourceUri } from '@gatehouse/core';
 import { createResourceServer } from '@gatehouse/resource-server';
 import { createProtectedMcpHandler } from '@gatehouse/resource-server/mcp';
+import { getRequestListener } from '@hono/node-server';
 import type { ServeOptions } from '../cli/serve-options.js';
+import { startEmbeddedAuthority, type TokenAuthority, trustExternalIssuer } from './authorization.js';
 import { createDemoServerFactory, DEMO_SCOPE_REQUIREMENTS, DEMO_WRITE_SCOPE } from './demo-server.js';
-import { discoverJwksUri } from './discover-jwks-uri.js';
-import { listen, type RunningHttpServer } from './listen.js';
+import { listen, type NodeListener, type RunningHttpServer } from './listen.js';
 
 /** A running gateway: the MCP endpoint behind OAuth, and what clients need to know about it. */
 export interface RunningGateway {
@@ -13,58 +14,81 @@ export interface RunningGateway {
   readonly mcpUrl: string;
   /** The Protected Resource Metadata URL advertised in challenges. */
   readonly metadataUrl: string;
+  /** The issuer whose tokens are accepted (embedded at `<public-url>/oauth`, or external). */
   readonly issuer: string;
-  readonly jwksUri: string;
+  /** Where the issuer's signing keys come from. */
+  readonly keysLocation: string;
+  /** A one-time URL to create the first account of the embedded server, when none exists. */
+  setupUrl(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
 /**
- * Starts `gatehouse serve`: Protected Resource Metadata, token and Origin checks, and the demo MCP
- * server at `/mcp`, trusting the external issuer given in `options`.
- *
- * Outbound fetches (issuer metadata, JWKS) go through `safeFetch`; loopback destinations are
- * allowed only when the issuer itself is on loopback (local development).
+ * Starts `gatehouse serve`: the embedded authorization server at `/oauth` (or trust in an external
+ * issuer), Protected Resource Metadata, token and Origin checks, and the demo MCP server at `/mcp`.
  */
 export async function startGateway(options: ServeOptions): Promise<RunningGateway> {
-  const policy = { allowLoopback: isLoopbackHostname(new URL(options.issuer).hostname) };
-  const jwksUri = options.jwksUri ?? (await discoverJwksUri(options.issuer, policy));
   // Bind first, so that port 0 yields the real port before the resource URI is fixed.
-  let handler: (request: Request) => Promise<Response> = async () => new Response(null, { status: 503 });
-  const http = await listen((request) => handler(request), { host: options.host, port: options.port });
-  const publicUrl = options.publicUrl ?? `http://${hostForUrl(options.host)}:${http.address.port}`;
-  const resource = canonicalResourceUri(`${publicUrl}/mcp`);
-  const resourceServer = createResourceServer({
-    resource,
-    authorizationServers: [options.issuer],
-    verify: { issuer: options.issuer, audience: resource, jwksUri, jwksPolicy: policy },
-    scopesSupported: [...new Set([...options.scopes, DEMO_WRITE_SCOPE])],
-    scopes: DEMO_SCOPE_REQUIREMENTS,
-    origin: { allowedOrigins: [...options.allowedOrigins] },
-    resourceName: 'Gatehouse demo MCP server',
-  });
-  const mcpHandler = createProtectedMcpHandler({ resourceServer, server: createDemoServerFactory() });
-  const mcpPath = new URL(resource).pathname;
-  handler = async (request) => {
-    const { pathname } = new URL(request.url);
-    if (pathname === mcpPath || pathname.startsWith('/.well-known/oauth-protected-resource')) {
-      return mcpHandler(request);
-    }
-    return Response.json(
-      { error: 'not_found', error_description: `the MCP endpoint is ${mcpPath}` },
-      { status: 404 },
-    );
+  let route: NodeListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
   };
-  return {
-    http,
-    mcpUrl: resource,
-    metadataUrl: resourceServer.metadataUrl,
-    issuer: options.issuer,
-    jwksUri,
-    close: async () => {
-      await mcpHandler.close();
-      await http.close();
-    },
-  };
+  const http = await listen((req, res) => route(req, res), { host: options.host, port: options.port });
+  let authority: TokenAuthority | undefined;
+  try {
+    const publicUrl = options.publicUrl ?? `http://${hostForUrl(options.host)}:${http.address.port}`;
+    const resource = canonicalResourceUri(`${publicUrl}/mcp`);
+    authority =
+      options.issuer === undefined
+        ? await startEmbeddedAuthority(options, publicUrl, resource)
+        : await trustExternalIssuer(options.issuer, options.jwksUri, resource);
+    const resourceServer = createResourceServer({
+      resource,
+      authorizationServers: [authority.issuer],
+      verify: authority.verify,
+      scopesSupported: [...new Set(['mcp:read', DEMO_WRITE_SCOPE, ...options.scopes])],
+      scopes: DEMO_SCOPE_REQUIREMENTS,
+      origin: { allowedOrigins: [...options.allowedOrigins] },
+      resourceName: 'Gatehouse demo MCP server',
+    });
+    const mcpHandler = createProtectedMcpHandler({ resourceServer, server: createDemoServerFactory() });
+    const mcpPath = new URL(resource).pathname;
+    const mcpListener = getRequestListener(async (request) => {
+      const { pathname } = new URL(request.url);
+      if (pathname === mcpPath || pathname.startsWith('/.well-known/oauth-protected-resource')) {
+        return mcpHandler(request);
+      }
+      return Response.json(
+        { error: 'not_found', error_description: `the MCP endpoint is ${mcpPath}` },
+        { status: 404 },
+      );
+    });
+    const routes = authority.routes;
+    route = (req, res) => {
+      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (routes?.handles(pathname)) routes.listener(req, res);
+      else void mcpListener(req, res);
+    };
+    const { issuer, keysLocation } = authority;
+    const stopAuthority = authority.close;
+    return {
+      http,
+      mcpUrl: resource,
+      metadataUrl: resourceServer.metadataUrl,
+      issuer,
+      keysLocation,
+      setupUrl: authority.setupUrl,
+      close: async () => {
+        await mcpHandler.close();
+        await http.close();
+        await stopAuthority();
+      },
+    };
+  } catch (error) {
+    await http.close();
+    await authority?.close();
+    throw error;
+  }
 }
 
 function hostForUrl(host: string): string {
