@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateAuthorizationServerMetadata, validateProtectedResourceMetadata } from '@gatehouse/core';
@@ -130,5 +131,21 @@ describe('gatehouse serve --demo with the embedded authorization server', () => 
     });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('refuses a rebound Host name at the authorization server (DNS rebinding)', async () => {
+    if (gateway === undefined) throw new Error('the first test starts the gateway');
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const url = new URL('/.well-known/oauth-authorization-server/oauth', gateway?.mcpUrl);
+      const req = request(url, { headers: { host: `attacker.example:${url.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+    const allowed = await fetch(new URL('/.well-known/oauth-authorization-server/oauth', gateway.mcpUrl));
+    expect(allowed.status).toBe(200);
   });
 });

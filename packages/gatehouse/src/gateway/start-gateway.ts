@@ -1,4 +1,5 @@
-import { canonicalResourceUri } from '@gatehouse/core';
+import type { ServerResponse } from 'node:http';
+import { canonicalResourceUri, isLoopbackHostname } from '@gatehouse/core';
 import { createResourceServer } from '@gatehouse/resource-server';
 import { createProtectedMcpHandler } from '@gatehouse/resource-server/mcp';
 import { getRequestListener } from '@hono/node-server';
@@ -64,10 +65,16 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
       );
     });
     const routes = authority.routes;
+    const guardHost = isLoopbackHostname(new URL(publicUrl).hostname);
     route = (req, res) => {
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (routes?.handles(pathname)) routes.listener(req, res);
-      else void mcpListener(req, res);
+      if (!routes?.handles(pathname)) {
+        void mcpListener(req, res); // the resource server checks Origin and Host itself
+      } else if (guardHost && !isLoopbackHostHeader(req.headers.host)) {
+        refuseForeignHost(res);
+      } else {
+        routes.listener(req, res);
+      }
     };
     const { issuer, keysLocation } = authority;
     const stopAuthority = authority.close;
@@ -89,6 +96,29 @@ export async function startGateway(options: ServeOptions): Promise<RunningGatewa
     await authority?.close();
     throw error;
   }
+}
+
+/**
+ * DNS rebinding defence for the embedded authorization server on a loopback URL: a page on another
+ * site whose name was rebound to 127.0.0.1 sends its own name in `Host`; only loopback names pass.
+ */
+function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return isLoopbackHostname(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
+}
+
+function refuseForeignHost(res: ServerResponse): void {
+  res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(
+    JSON.stringify({
+      error: 'forbidden',
+      error_description: 'this server answers only to loopback host names',
+    }),
+  );
 }
 
 function hostForUrl(host: string): string {
