@@ -1,17 +1,70 @@
 /**
  * `@gatehouse/client`: gets and keeps OAuth tokens for an MCP client. This first part covers
  * discovery (Protected Resource Metadata → authorization server metadata, every revision's order,
- * with the 2025-03-26 legacy fallback) and client registration (pre-registered → CIMD → dynamic).
+ * with the 2025-03-26 legacy fallback), client registration (pre-registered → CIMD → dynamic), the
+ * authorization code flow with PKCE (loopback listener, browser, `state` and RFC 9207 `iss` checks:
+ * `authorizeWithBrowser`) and the token endpoint grants (code, refresh, client credentials).
  *
  * Every network step is a request/process pair (`xxxRequest()` returns the raw `Response`,
  * `processXxxResponse()` validates it) with an injectable `fetch` (default: core's `safeFetch`), and
  * a small orchestrating function on top (`discover`, `resolveClientRegistration`).
  */
+export {
+  type AuthorizationUrlOptions,
+  buildAuthorizationUrl,
+  generateState,
+  type ScopeSelection,
+  selectScopes,
+} from './authorize/authorization-request.js';
+export {
+  type AuthorizeWithBrowserOptions,
+  authorizeWithBrowser,
+  type BrowserAuthorization,
+} from './authorize/authorize.js';
+export {
+  type AuthorizationCallbackExpectations,
+  processAuthorizationCallback,
+} from './authorize/callback.js';
+export { AuthorizationDenied, AuthorizationFailed, AuthorizationTimeout } from './authorize/errors.js';
+export {
+  type LoopbackListener,
+  type LoopbackListenerOptions,
+  startLoopbackListener,
+} from './authorize/loopback-listener.js';
+export {
+  type BrowserSpawnOptions,
+  browserCommand,
+  type OpenBrowserOptions,
+  presentAuthorizationUrl,
+  type SpawnedProcess,
+  type SpawnFunction,
+  type TextWriter,
+} from './authorize/open-browser.js';
+export { codeChallengeS256, generateCodeVerifier, generatePkce, type PkcePair } from './authorize/pkce.js';
 export * from './discovery/authorization-server.js';
 export * from './discovery/bearer-challenge.js';
 export * from './discovery/discover.js';
 export * from './discovery/legacy-authorization-server.js';
 export * from './discovery/protected-resource.js';
+export {
+  type ClientAuthMethod,
+  type PrivateKeyJwtKey,
+  selectClientAuthMethod,
+  type TokenEndpointClient,
+} from './grants/client-authentication.js';
+export {
+  type AuthorizationCodeGrant,
+  authorizationCodeGrantRequest,
+  type ClientCredentialsGrant,
+  clientCredentialsGrantRequest,
+  type RefreshTokenGrant,
+  refreshTokenGrantRequest,
+} from './grants/token-request.js';
+export {
+  processTokenResponse,
+  type TokenResponseExpectations,
+  type TokenSet,
+} from './grants/token-response.js';
 export type { ClientFetch, ClientHttpOptions, ClientRequestInit, DiscoveryHttpOptions } from './http.js';
 export {
   type DynamicClientMetadataOptions,

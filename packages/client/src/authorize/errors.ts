@@ -1,0 +1,79 @@
+/**
+ * The errors of the authorization code flow's front channel: the authorization server's error
+ * redirect (RFC 6749 §4.1.2.1) and the loopback wait running out of time. State and `iss`
+ * mismatches are `ProtocolError`s (core), raised by `processAuthorizationCallback`.
+ */
+import { OAuthError, type OAuthErrorOptions } from '@gatehouse/core';
+
+const failedBrand = Symbol.for('gatehouse.AuthorizationFailed');
+const deniedBrand = Symbol.for('gatehouse.AuthorizationDenied');
+const timeoutBrand = Symbol.for('gatehouse.AuthorizationTimeout');
+
+/**
+ * The authorization server redirected back with an `error` other than `access_denied` (RFC 6749
+ * §4.1.2.1: `invalid_request`, `invalid_scope`, `server_error`, …), after `state` and `iss` were
+ * verified. Carries the server's `error` code, and its `error_description` only when it uses the
+ * RFC 6749 §5.2 characters and is at most 300 long.
+ *
+ * Family: an {@link OAuthError} (`code` = `ERR_OAUTH_` + the upper-cased `error`). An authorization
+ * response is a redirect, not an HTTP answer: `status` is 400 by convention.
+ *
+ * @example
+ * catch (e) { if (e instanceof AuthorizationFailed) log(e.error); }
+ */
+export class AuthorizationFailed extends OAuthError {
+  override readonly name: string = 'AuthorizationFailed';
+
+  constructor(error: string, options: OAuthErrorOptions = {}) {
+    super(error, 400, options);
+    Object.defineProperty(this, failedBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && failedBrand in value;
+  }
+}
+
+/**
+ * The user (or the server's policy) refused the authorization: `error=access_denied` (RFC 6749
+ * §4.1.2.1). A person's decision: do not retry on your own. Also an {@link AuthorizationFailed}.
+ *
+ * @example
+ * catch (e) { if (e instanceof AuthorizationDenied) tellUser('access was refused'); }
+ */
+export class AuthorizationDenied extends AuthorizationFailed {
+  override readonly name: string = 'AuthorizationDenied';
+
+  constructor(options: OAuthErrorOptions = {}) {
+    super('access_denied', options);
+    Object.defineProperty(this, deniedBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && deniedBrand in value;
+  }
+}
+
+/**
+ * No authorization response reached the loopback listener in time (the user closed the browser,
+ * or never signed in). `code` is `ERR_AUTHORIZATION_TIMEOUT`; `timeoutMs` says how long it waited.
+ * The listener is closed when this is thrown.
+ *
+ * @example
+ * catch (e) { if (e instanceof AuthorizationTimeout) tellUser('the sign-in was not completed'); }
+ */
+export class AuthorizationTimeout extends Error {
+  override readonly name = 'AuthorizationTimeout';
+  readonly code = 'ERR_AUTHORIZATION_TIMEOUT';
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(`no authorization response arrived within ${timeoutMs} ms; the loopback listener is closed`);
+    this.timeoutMs = timeoutMs;
+    Object.defineProperty(this, timeoutBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && timeoutBrand in value;
+  }
+}
