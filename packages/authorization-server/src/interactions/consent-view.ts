@@ -4,7 +4,7 @@
  * for each resource. It reads only `prompt.details` (`missingOIDCScope`, `missingResourceScopes`)
  * and `params` (`client_id`, `redirect_uri`, `resource`, `scope`), narrowing each as `unknown`.
  */
-import { isLoopbackHostname } from '@gatehouse/core';
+import { isClientIdMetadataDocumentUrl, isLoopbackHostname } from '@gatehouse/core';
 import type Provider from 'oidc-provider';
 import { type ConsentResource, type ConsentScope, renderConsent } from './views/consent.js';
 
@@ -21,9 +21,12 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-/** The host of an https client_id (a Client ID Metadata Document URL), else undefined. */
+/**
+ * The host of a client_id that is a Client ID Metadata Document URL (https with a path; http only on
+ * a loopback host, which the server accepts only with `cimd.dangerouslyAllowLoopback`), else undefined.
+ */
 export function clientIdHost(clientId: string): string | undefined {
-  if (!clientId.startsWith('https://')) return undefined;
+  if (!isClientIdMetadataDocumentUrl(clientId, { dangerouslyAllowLoopbackHttp: true })) return undefined;
   const url = URL.parse(clientId);
   return url === null ? undefined : url.host;
 }
