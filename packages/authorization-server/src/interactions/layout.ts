@@ -45,6 +45,8 @@ a{color:var(--accent)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .alert{background:var(--danger-bg);color:var(--danger-text);border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem}
 .warning{border-left:4px solid var(--focus);padding-left:.75rem}
+.user-code,input[type=text].user-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
+font-size:1.5rem;font-weight:700;letter-spacing:.12em;text-transform:uppercase;text-align:center}
 `.trim();
 
 /** The CSP source for the page style sheet: `'sha256-…'` (CSP Level 3 §2.3.1 hash-source). */
