@@ -9,6 +9,7 @@
  * | `${mountPath}/interaction/:uid/confirm`| POST      | records the grant, finishes the consent prompt   |
  * | `${mountPath}/interaction/:uid/abort`  | POST      | ends the request with `access_denied`            |
  * | `${mountPath}/setup`                   | GET, POST | first-account creation (see setup-routes.ts)     |
+ * | `${mountPath}/interaction/:uid/upstream`, `${mountPath}/upstream/callback` | | upstream sign-in (upstream/index.ts) |
  *
  * Every POST checks the per-interaction CSRF token (csrf.ts) against the interaction that the
  * provider's interaction cookie names, and that it is the one in the URL. Every page carries the
@@ -23,6 +24,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Storage } from '../storage/contract.js';
+import type { UpstreamSignIn } from '../upstream/index.js';
 import { buildConsentView } from './consent-view.js';
 import { type CsrfTokens, createCsrfTokens } from './csrf.js';
 import { FormBodyError, readFormBody, singleField } from './form-body.js';
@@ -41,6 +43,8 @@ export interface InteractionRoutesOptions {
   mountPath: string;
   /** Resource URI → display name and scope descriptions, shown on the consent page. */
   resources: ReadonlyMap<string, { scopes: Record<string, string>; name?: string }>;
+  /** Sign-in through an upstream OpenID Connect provider (its button and routes, see upstream/index.ts). */
+  upstream?: UpstreamSignIn;
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -83,7 +87,7 @@ function minutes(seconds: number | undefined): number {
 export function createInteractionRoutes(
   options: InteractionRoutesOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
-  const { provider, accounts, storage, mountPath, resources } = options;
+  const { provider, accounts, storage, mountPath, resources, upstream } = options;
   if (typeof mountPath !== 'string' || (mountPath !== '' && !/^\/[^?#]*[^/]$/.test(mountPath))) {
     throw new TypeError('"mountPath" must be "" or a path like "/oauth" without a trailing slash');
   }
@@ -131,9 +135,15 @@ export function createInteractionRoutes(
       clientName,
       ...(extra?.username === undefined ? {} : { username: extra.username }),
       ...(extra?.error === undefined ? {} : { error: extra.error }),
+      ...(upstream === undefined
+        ? {}
+        : {
+            upstream: { action: upstream.startAction(interaction.uid), name: upstream.name },
+            localPassword: upstream.allowLocalPassword,
+          }),
     });
     sendHtml(res, status, page, {
-      formAction: formActionOf(interaction),
+      formAction: [...formActionOf(interaction), ...((await upstream?.formActionSources()) ?? [])],
       ...(extra?.headers ? { headers: extra.headers } : {}),
     });
   }
@@ -187,6 +197,7 @@ export function createInteractionRoutes(
     if (loaded === undefined) return;
     const { interaction, form } = loaded;
     if (interaction.prompt.name !== 'login') return sendError(res, 400, 'wrongStep');
+    if (upstream?.allowLocalPassword === false) return sendError(res, 404, 'notFound');
     const username = singleField(form, 'username') ?? '';
     const password = singleField(form, 'password') ?? '';
     if (username === '' || password === '') {
@@ -260,6 +271,7 @@ export function createInteractionRoutes(
       await handleSetup(req, res, { accounts, storage, action: pathname });
       return true;
     }
+    if (upstream !== undefined && (await upstream.handle(req, res, pathname))) return true;
     if (!pathname.startsWith(interactionPrefix)) return false;
     const [uid, action, ...rest] = pathname.slice(interactionPrefix.length).split('/');
     if (uid === undefined || !UID.test(uid) || rest.length > 0) {

@@ -18,6 +18,10 @@ export interface SignInView {
   readonly username?: string;
   /** A plain-words problem to show above the form. */
   readonly error?: string;
+  /** A "Sign in with <name>" button posting (with the CSRF token) to `action` (upstream sign-in). */
+  readonly upstream?: { readonly action: string; readonly name: string };
+  /** Whether the username and password form is shown. Default true. */
+  readonly localPassword?: boolean;
 }
 
 /** Renders the sign-in page. */
@@ -26,7 +30,19 @@ export function renderSignIn(view: SignInView): string {
   const body = html`
 <p class="muted">${view.clientName ?? 'An application'} wants to connect to your account.</p>
 ${view.error === undefined ? '' : html`<p class="alert" role="alert" id="sign-in-error">${view.error}</p>`}
-<form method="post" action="${view.action}">
+${
+  view.upstream === undefined
+    ? ''
+    : html`<form method="post" action="${view.upstream.action}">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<div class="actions"><button type="submit">Sign in with ${view.upstream.name}</button></div>
+</form>
+${view.localPassword === false ? '' : html`<div class="actions"><p class="muted">Or sign in with a username and password:</p></div>`}`
+}
+${
+  view.localPassword === false
+    ? ''
+    : html`<form method="post" action="${view.action}">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <label for="username">Username</label>
 <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false"
@@ -34,7 +50,8 @@ ${view.error === undefined ? '' : html`<p class="alert" role="alert" id="sign-in
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024">
 <div class="actions"><button type="submit">Sign in</button></div>
-</form>
+</form>`
+}
 <form method="post" action="${view.abortAction}">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <div class="actions"><button type="submit" class="secondary">Cancel</button></div>
