@@ -10,14 +10,18 @@ import { invalidArgument } from '@gatehouse/core';
 import Provider from 'oidc-provider';
 import { type AccountService, createAccountService } from './accounts/accounts.js';
 import { issueSetupToken } from './accounts/setup-token.js';
+import { type CimdResolver, createCimdResolver, withClientIdMetadataDocuments } from './cimd/index.js';
 import { createInteractionRoutes } from './interactions/routes.js';
 import { type KeySet, loadOrCreateKeys } from './keys/keys.js';
 import { createProviderConfiguration } from './provider/configuration.js';
+import { installDeviceFlow } from './provider/device-flow.js';
 import { createMountedListener } from './provider/mount.js';
 import { type AuthorizationServerOptions, type ResolvedOptions, resolveOptions } from './provider/options.js';
 import { createRateLimiter } from './provider/registration-rate-limit.js';
 import { createStorageAdapter } from './provider/storage-adapter.js';
+import { createUpstreamSignIn } from './upstream/index.js';
 
+export { CIMD_DEFAULTS, type CimdOptions } from './cimd/policy.js';
 export type {
   AuthorizationServerOptions,
   RegistrationMode,
@@ -26,6 +30,7 @@ export type {
   TtlOptions,
 } from './provider/options.js';
 export { AUTHORIZATION_SERVER_DEFAULTS } from './provider/options.js';
+export { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstream/options.js';
 
 /** The diagnostics channel on which the server reports provider errors (`{ type, error }`); nothing is printed. */
 export const AUTHORIZATION_SERVER_CHANNEL = 'gatehouse:authorization-server';
@@ -76,17 +81,26 @@ function publishErrors(provider: Provider): void {
   events.on('server_error', report('server_error'));
 }
 
-function buildProvider(options: ResolvedOptions, keys: KeySet, accounts: AccountService): Provider {
+function buildProvider(
+  options: ResolvedOptions,
+  keys: KeySet,
+  accounts: AccountService,
+  cimd: CimdResolver,
+): Provider {
   const configuration = createProviderConfiguration({
     options,
     keys,
     accounts,
-    adapter: createStorageAdapter(options.storage, {
-      refreshTokenReuseWindowSeconds: options.refreshTokenReuseWindowSeconds,
-    }),
+    adapter: withClientIdMetadataDocuments(
+      createStorageAdapter(options.storage, {
+        refreshTokenReuseWindowSeconds: options.refreshTokenReuseWindowSeconds,
+      }),
+      cimd,
+    ),
   });
   const provider = new Provider(options.issuer, configuration);
   publishErrors(provider);
+  installDeviceFlow(provider);
   return provider;
 }
 
@@ -112,13 +126,19 @@ export async function createAuthorizationServer(
   const { storage, issuer, mountPath } = resolved;
   const keys = await loadOrCreateKeys(storage.keys);
   const accounts = createAccountService(storage);
-  const provider = buildProvider(resolved, keys, accounts);
+  const cimd = createCimdResolver(resolved.cimd);
+  const provider = buildProvider(resolved, keys, accounts, cimd);
+  const upstream =
+    resolved.upstream === undefined
+      ? undefined
+      : createUpstreamSignIn({ upstream: resolved.upstream, provider, storage, issuer, mountPath });
 
   const interactionRoutes = createInteractionRoutes({
     provider,
     accounts,
     storage,
     mountPath,
+    ...(upstream === undefined ? {} : { upstream }),
     resources: new Map(
       [...resolved.resources].map(([resource, entry]) => [
         resource,
@@ -157,7 +177,7 @@ export async function createAuthorizationServer(
     },
     close() {
       // No timers yet (key rotation will add one); kept so callers already release the server.
-      return Promise.resolve();
+      return Promise.all([cimd.close(), upstream?.close()]).then(() => undefined);
     },
   };
 }

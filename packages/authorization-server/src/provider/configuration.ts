@@ -10,10 +10,13 @@
  * | PKCE | required for every client, `S256` only (the provider knows no other method) |
  * | resource indicators | each configured resource; unknown → `invalid_target`; default when exactly one; JWT access tokens (`typ: at+jwt`, ES256, `aud` = resource) |
  * | scopes | union of resource scopes + `openid` + `offline_access` |
+ * | no `scope` requested | every scope of the requested (or default) resource, within the client's registered `scope` (RFC 6749 §3.3; default-scope.ts) |
  * | refresh tokens | issued when the client may use the `refresh_token` grant; rotated on every use by public clients (confidential: after 70% of the lifetime); reuse window in the storage adapter |
  * | client credentials | enabled (confidential clients: secret basic/post, `private_key_jwt`) |
+ * | device authorization grant (RFC 8628) | enabled for clients registered with its grant type; user codes, pages, polling: device-flow.ts |
  * | revocation / introspection | enabled; introspection only for authenticated confidential clients |
  * | registration | open / initial access token / off, with RFC 7592 management; extra redirect URI rules |
+ * | client ID metadata documents | https `client_id`s resolved by the storage adapter (src/cimd), not the provider's experimental feature; `client_id_metadata_document_supported` advertised unless `cimd.enabled: false` |
  * | interactions | `${mountPath}/interaction/${uid}`, served by the interaction routes; dev interactions off |
  */
 import type {
@@ -27,6 +30,8 @@ import type {
 } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { AccountRecord } from '../storage/contract.js';
+import { applyDefaultScope } from './default-scope.js';
+import { deviceFlowFeature, withExpiredDeviceCodes } from './device-flow.js';
 import type { ResolvedOptions } from './options.js';
 import { checkRedirectUris } from './redirect-uri-policy.js';
 import { renderError } from './render-error.js';
@@ -86,12 +91,13 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
   const registration = options.registration !== 'off';
 
   return {
-    adapter,
+    adapter: withExpiredDeviceCodes(adapter),
     jwks: { keys: keys.signing.keys.map((key) => ({ ...key })) },
     cookies: { keys: [...keys.cookieKeys] },
     responseTypes: ['code'],
     pkce: { required: () => true },
     scopes: supportedScopes(options),
+    extraParams: { scope: applyDefaultScope },
     claims: { openid: ['sub', 'preferred_username'] },
     clientAuthMethods: [...CLIENT_AUTH_METHODS],
     clientDefaults: {
@@ -112,6 +118,8 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
       url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}`,
     },
     renderError,
+    // Client ID Metadata Documents are resolved by the storage adapter (src/cimd), not a provider feature.
+    ...(options.cimd.enabled ? { discovery: { client_id_metadata_document_supported: true } } : {}),
     clientBasedCORS(_ctx, origin, client) {
       // Browser-based public clients may call the token endpoint from their redirect URIs' origins.
       if (origin === 'null' || !isPublic(client)) return false;
@@ -133,6 +141,7 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
       Interaction: ttl.interactionSeconds,
       Grant: ttl.grantSeconds,
       IdToken: ttl.idTokenSeconds,
+      DeviceCode: ttl.deviceCodeSeconds,
     },
     extraClientMetadata: {
       properties: [POLICY_PROPERTY],
@@ -156,6 +165,7 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
     },
     features: {
       devInteractions: { enabled: false },
+      deviceFlow: deviceFlowFeature(),
       clientCredentials: { enabled: true },
       revocation: {
         enabled: true,

@@ -4,7 +4,13 @@
  * and a hint, never later at request time.
  */
 import { canonicalResourceUri, invalidArgument, isLoopbackHostname } from '@gatehouse/core';
+import { type CimdOptions, type ResolvedCimdOptions, resolveCimdOptions } from '../cimd/policy.js';
 import type { Storage } from '../storage/contract.js';
+import {
+  type ResolvedUpstreamOptions,
+  resolveUpstreamOptions,
+  type UpstreamOptions,
+} from '../upstream/options.js';
 
 /** One protected resource (an MCP server) the authorization server issues tokens for (RFC 8707). */
 export interface ResourceOptions {
@@ -38,6 +44,11 @@ export interface TtlOptions {
   grantSeconds?: number;
   /** ID tokens. Default 3600, 60…86400. */
   idTokenSeconds?: number;
+  /**
+   * Device codes and their user codes (RFC 8628 §3.2 `expires_in`): how long the user has to enter
+   * the code and approve. Default 600 (10 minutes), 60…3600.
+   */
+  deviceCodeSeconds?: number;
 }
 
 /** The registration rate limit: a token bucket per remote address. */
@@ -74,6 +85,17 @@ export interface AuthorizationServerOptions {
   /** Seconds during which a just-rotated refresh token may be presented again. Default 30, 0…300. */
   refreshTokenReuseWindowSeconds?: number;
   ttl?: TtlOptions;
+  /**
+   * Client ID Metadata Documents (https URLs as `client_id`): on by default, any host; see
+   * {@link CimdOptions} for the trust policy and limits.
+   */
+  cimd?: CimdOptions;
+  /**
+   * Sign-in delegated to an OpenID Connect provider (MCP § Third-Party Authorization Flow): the
+   * sign-in page gets a "Sign in with <name>" button; the upstream subject maps to a local account.
+   * Off when absent; see {@link UpstreamOptions}.
+   */
+  upstream?: UpstreamOptions;
 }
 
 /** Every default of the authorization server, in one place. */
@@ -88,6 +110,7 @@ export const AUTHORIZATION_SERVER_DEFAULTS = Object.freeze({
     interactionSeconds: 3600,
     grantSeconds: 14 * 24 * 3600,
     idTokenSeconds: 3600,
+    deviceCodeSeconds: 600,
   }),
 });
 
@@ -110,6 +133,9 @@ export interface ResolvedOptions {
   readonly registrationRateLimit: Required<RegistrationRateLimitOptions> | false;
   readonly refreshTokenReuseWindowSeconds: number;
   readonly ttl: Readonly<Required<TtlOptions>>;
+  readonly cimd: ResolvedCimdOptions;
+  /** Upstream sign-in, or undefined when not configured. */
+  readonly upstream: ResolvedUpstreamOptions | undefined;
 }
 
 const RESERVED_SCOPES = new Set(['openid', 'offline_access']);
@@ -122,6 +148,8 @@ const KNOWN_OPTIONS = new Set([
   'registrationRateLimit',
   'refreshTokenReuseWindowSeconds',
   'ttl',
+  'cimd',
+  'upstream',
 ]);
 
 function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
@@ -232,6 +260,13 @@ function resolveTtl(value: unknown): Readonly<Required<TtlOptions>> {
     ),
     grantSeconds: integerIn(ttl.grantSeconds, 'ttl.grantSeconds', 60, year, defaults.grantSeconds),
     idTokenSeconds: integerIn(ttl.idTokenSeconds, 'ttl.idTokenSeconds', 60, 86_400, defaults.idTokenSeconds),
+    deviceCodeSeconds: integerIn(
+      ttl.deviceCodeSeconds,
+      'ttl.deviceCodeSeconds',
+      60,
+      3600,
+      defaults.deviceCodeSeconds,
+    ),
   });
 }
 
@@ -301,5 +336,7 @@ export function resolveOptions(options: AuthorizationServerOptions): ResolvedOpt
       AUTHORIZATION_SERVER_DEFAULTS.refreshTokenReuseWindowSeconds,
     ),
     ttl: resolveTtl(options.ttl),
+    cimd: resolveCimdOptions(options.cimd),
+    upstream: resolveUpstreamOptions(options.upstream),
   });
 }
