@@ -24,10 +24,11 @@ const RESOURCE_B = 'http://127.0.0.1:9002/mcp';
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 
 let as: TestAs;
+const storage = createMemoryStorage();
 
 beforeAll(async () => {
   as = await startTestAs({
-    storage: createMemoryStorage(),
+    storage,
     resources: [
       {
         resource: RESOURCE_A,
@@ -517,6 +518,19 @@ describe('refresh tokens (OAuth 2.1 §4.3.1, RFC 9700 §4.14)', () => {
     await verifierFor(RESOURCE_A).verify(String(next.body.access_token));
     const again = await refresh(client, String(next.body.refresh_token));
     expect(again.status).toBe(200);
+  });
+
+  it('outlive the browser session at the authorization server: they follow the grant, not the session', async () => {
+    const client = await registerPublicClient();
+    const { token } = await codeFlow(client);
+    const refreshToken = String(token.body.refresh_token);
+    const stored = await storage.model('RefreshToken').find(refreshToken);
+    const session = await storage.model('Session').findByUid(String(stored?.sessionUid));
+    expect(session?.jti).toBeTypeOf('string');
+    await storage.model('Session').destroy(String(session?.jti)); // signed out, cookies cleared
+    const next = await refresh(client, refreshToken);
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    await verifierFor(RESOURCE_A).verify(String(next.body.access_token));
   });
 
   it('reuse window: two racing refreshes with the same token both succeed, and every token they return works', async () => {

@@ -12,6 +12,7 @@
  * | scopes | union of resource scopes + `openid` + `offline_access` |
  * | no `scope` requested | every scope of the requested (or default) resource, within the client's registered `scope` (RFC 6749 §3.3; default-scope.ts) |
  * | refresh tokens | issued when the client may use the `refresh_token` grant; rotated on every use by public clients (confidential: after 70% of the lifetime); reuse window in the storage adapter |
+ * | session binding | none: codes and tokens live by the grant, not the browser session at this server, so an MCP client keeps working after the user signs out of the pages or clears cookies (revoke the grant to end its access) |
  * | client credentials | enabled (confidential clients: secret basic/post, `private_key_jwt`) |
  * | device authorization grant (RFC 8628) | enabled for clients registered with its grant type; user codes, pages, polling: device-flow.ts |
  * | revocation / introspection | enabled; introspection only for authenticated confidential clients |
@@ -126,6 +127,8 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
       return (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin);
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // MCP clients are not present in the browser: their tokens follow the grant (see the table above).
+    expiresWithSession: async () => false,
     rotateRefreshToken(ctx: KoaContextWithOIDC): boolean {
       const { RefreshToken: token, Client: client } = ctx.oidc.entities;
       if (client === undefined || token === undefined) return true;

@@ -36,9 +36,9 @@ export const migrations: readonly Migration[] = [
         consumed_at INTEGER,
         PRIMARY KEY (model, id)
       );
-      CREATE INDEX oidc_models_grant_id ON oidc_models (model, grant_id);
-      CREATE INDEX oidc_models_user_code ON oidc_models (model, user_code);
-      CREATE INDEX oidc_models_uid ON oidc_models (model, uid);
+      CREATE INDEX oidc_models_grant_id ON oidc_models (model, grant_id) WHERE grant_id IS NOT NULL;
+      CREATE INDEX oidc_models_user_code ON oidc_models (model, user_code) WHERE user_code IS NOT NULL;
+      CREATE INDEX oidc_models_uid ON oidc_models (model, uid) WHERE uid IS NOT NULL;
       CREATE INDEX oidc_models_expires_at ON oidc_models (expires_at);
 
       CREATE TABLE accounts (
