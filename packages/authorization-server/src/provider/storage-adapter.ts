@@ -91,10 +91,8 @@ export function createStorageAdapter(
     }
 
     async consume(id: string): Promise<void> {
-      if (this.#name === REFRESH_TOKEN_MODEL) {
-        const existing = await this.#store.find(id);
-        if (existing?.consumed !== undefined) return;
-      }
+      // The store keeps the first consumption time (storage contract), so presenting a rotated
+      // refresh token again and again cannot stretch its reuse window.
       await this.#store.consume(id);
     }
 

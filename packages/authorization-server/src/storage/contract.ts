@@ -36,7 +36,10 @@ export interface ModelStore {
   find(id: string): Promise<ModelPayload | undefined>;
   findByUid(uid: string): Promise<ModelPayload | undefined>;
   findByUserCode(userCode: string): Promise<ModelPayload | undefined>;
-  /** Marks the record consumed (sets `consumed` to now); a no-op for an unknown id. */
+  /**
+   * Marks the record consumed (sets `consumed` to now) unless it already is: the first
+   * consumption time is kept. A no-op for an unknown id.
+   */
   consume(id: string): Promise<void>;
   destroy(id: string): Promise<void>;
   /** Destroys every record of this model that belongs to the grant. */
