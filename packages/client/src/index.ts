@@ -4,6 +4,9 @@
  * with the 2025-03-26 legacy fallback), client registration (pre-registered → CIMD → dynamic), the
  * authorization code flow with PKCE (loopback listener, browser, `state` and RFC 9207 `iss` checks:
  * `authorizeWithBrowser`) and the token endpoint grants (code, refresh, client credentials).
+ * Token stores (`createFileStore`: 0700/0600 files, atomic writes, a cross-process lease;
+ * `createMemoryStore`) keep tokens and registrations between runs; `refreshSingleFlight` makes a
+ * refresh happen once across processes.
  *
  * Every network step is a request/process pair (`xxxRequest()` returns the raw `Response`,
  * `processXxxResponse()` validates it) with an injectable `fetch` (default: core's `safeFetch`), and
@@ -78,3 +81,14 @@ export {
 export * from './registration/registration-impossible.js';
 export * from './registration/resolve-client-registration.js';
 export * from './registration/types.js';
+export { TokenStoreError, type TokenStoreErrorCode, TokenStoreLockTimeout } from './store/errors.js';
+export {
+  createFileStore,
+  defaultStoreDirectory,
+  type FileStoreOptions,
+  type FileTokenStore,
+} from './store/file-store.js';
+export { createMemoryStore } from './store/memory-store.js';
+export { type RefreshSingleFlightOptions, refreshSingleFlight } from './store/refresh-single-flight.js';
+export { clientRegistrationStore } from './store/registration-store.js';
+export type * from './store/types.js';
