@@ -4,13 +4,18 @@ import * as client from './index.js';
 describe('@gatehouse/client public API', () => {
   it('exports the request/process pairs and the orchestrators, not the internals', () => {
     expect(Object.keys(client).sort()).toEqual([
+      'AuthFetchError',
       'AuthorizationDenied',
       'AuthorizationFailed',
+      'AuthorizationRejectedError',
+      'AuthorizationStormError',
       'AuthorizationTimeout',
       'RegistrationImpossible',
+      'StepUpLimitError',
       'TokenStoreError',
       'TokenStoreLockTimeout',
       'assertPkceS256',
+      'authFetch',
       'authorizationCodeGrantRequest',
       'authorizationServerMetadataRequest',
       'authorizeWithBrowser',

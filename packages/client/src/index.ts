@@ -6,7 +6,8 @@
  * `authorizeWithBrowser`) and the token endpoint grants (code, refresh, client credentials).
  * Token stores (`createFileStore`: 0700/0600 files, atomic writes, a cross-process lease;
  * `createMemoryStore`) keep tokens and registrations between runs; `refreshSingleFlight` makes a
- * refresh happen once across processes.
+ * refresh happen once across processes. `authFetch` composes all of it into a `fetch` for one MCP
+ * server (Bearer attached, renewed before expiry, authorization on 401, step-up on 403, storm brake).
  *
  * Every network step is a request/process pair (`xxxRequest()` returns the raw `Response`,
  * `processXxxResponse()` validates it) with an injectable `fetch` (default: core's `safeFetch`), and
@@ -81,6 +82,18 @@ export {
 export * from './registration/registration-impossible.js';
 export * from './registration/resolve-client-registration.js';
 export * from './registration/types.js';
+export {
+  type AuthFetchAuthorizationOptions,
+  type AuthFetchOptions,
+  authFetch,
+  type FetchLike,
+} from './session/auth-fetch.js';
+export {
+  AuthFetchError,
+  AuthorizationRejectedError,
+  AuthorizationStormError,
+  StepUpLimitError,
+} from './session/errors.js';
 export { TokenStoreError, type TokenStoreErrorCode, TokenStoreLockTimeout } from './store/errors.js';
 export {
   createFileStore,
