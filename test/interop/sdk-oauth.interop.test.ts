@@ -7,8 +7,6 @@
  *
  * Only the in-memory provider (storage and "open the browser") is ours; every protocol step is the SDK's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStorage } from '@gatehouse/authorization-server';
 import {
@@ -32,10 +30,10 @@ import {
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServeOptions } from '../../packages/gatehouse/src/cli/serve-options.js';
-import { type RunningGateway, startGateway } from '../../packages/gatehouse/src/gateway/start-gateway.js';
+import type { RunningGateway } from '../../packages/gatehouse/src/gateway/start-gateway.js';
 import { close, startCallbackListener } from '../browser/harness.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { type DemoGateway, startDemoGatewayWithAccount } from '../support/demo-gateway.js';
 
 const USERNAME = 'owner';
 const PASSWORD = 'a long enough password';
@@ -148,7 +146,7 @@ interface WhoAmI {
 }
 
 describe('stock MCP SDK clients with their own OAuth support against gatehouse serve --demo', () => {
-  let dataDir: string;
+  let demo: DemoGateway | undefined;
   let gateway: RunningGateway;
   let accountId: string;
   let browser: TestBrowser;
@@ -156,36 +154,11 @@ describe('stock MCP SDK clients with their own OAuth support against gatehouse s
   let callback: Awaited<ReturnType<typeof startCallbackListener>>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-interop-'));
-    const options: ServeOptions = {
-      demo: true,
-      host: '127.0.0.1',
-      port: 0,
-      publicUrl: undefined,
-      issuer: undefined,
-      jwksUri: undefined,
-      dataDir,
-      registration: undefined,
-      allowedOrigins: [],
-      scopes: [],
-    };
-    gateway = await startGateway(options);
     // The first account, made the way an operator makes it: the one-time setup URL's form.
-    const setupUrl = new URL((await gateway.setupUrl()) ?? 'about:blank');
-    expect(setupUrl.searchParams.get('token')).toBeTruthy();
-    const created = await fetch(new URL(setupUrl.pathname, setupUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        token: setupUrl.searchParams.get('token') ?? '',
-        username: USERNAME,
-        password: PASSWORD,
-        confirm: PASSWORD,
-      }),
-    });
-    expect(created.status).toBe(201);
+    demo = await startDemoGatewayWithAccount({ username: USERNAME, password: PASSWORD });
+    gateway = demo.gateway;
     // The account's id (the tokens' `sub`), read from the gateway's own database file.
-    const storage = openSqliteStorage({ path: join(dataDir, 'gatehouse.db') });
+    const storage = openSqliteStorage({ path: join(demo.dataDir, 'gatehouse.db') });
     try {
       accountId = (await storage.accounts.findByUsername(USERNAME))?.id ?? '';
     } finally {
@@ -200,8 +173,7 @@ describe('stock MCP SDK clients with their own OAuth support against gatehouse s
   afterAll(async () => {
     await browser?.close();
     if (callback) await close(callback.server);
-    await gateway?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await demo?.close();
   });
 
   /**

@@ -5,14 +5,11 @@
  * cookies, fills the real sign-in form and approves the real consent page (CSRF fields read from the
  * HTML), then delivers the redirect to the loopback listener.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar } from '../../../../test/e2e/authorization-server-helpers.js';
-import type { ServeOptions } from '../../../gatehouse/src/cli/serve-options.js';
-import { type RunningGateway, startGateway } from '../../../gatehouse/src/gateway/start-gateway.js';
+import { type DemoGateway, startDemoGatewayWithAccount } from '../../../../test/support/demo-gateway.js';
+import type { RunningGateway } from '../../../gatehouse/src/gateway/start-gateway.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { TokenStore } from '../store/types.js';
 import { type AuthFetchOptions, authFetch } from './auth-fetch.js';
@@ -20,7 +17,7 @@ import { AuthorizationRejectedError, AuthorizationStormError, StepUpLimitError }
 
 const USERNAME = 'alice';
 const PASSWORD = 'a long enough password';
-let dataDir: string;
+let demo: DemoGateway | undefined;
 let gateway: RunningGateway;
 const jar = new CookieJar();
 
@@ -112,37 +109,12 @@ async function whoami(client: Client): Promise<{ scopes: string[] }> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-auth-fetch-'));
-  const options: ServeOptions = {
-    demo: true,
-    host: '127.0.0.1',
-    port: 0,
-    publicUrl: undefined,
-    issuer: undefined,
-    jwksUri: undefined,
-    dataDir,
-    registration: undefined,
-    allowedOrigins: [],
-    scopes: [],
-  };
-  gateway = await startGateway(options);
-  const setupUrl = new URL((await gateway.setupUrl()) ?? 'about:blank');
-  const created = await fetch(new URL(setupUrl.pathname, setupUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      token: setupUrl.searchParams.get('token') ?? '',
-      username: USERNAME,
-      password: PASSWORD,
-      confirm: PASSWORD,
-    }),
-  });
-  expect(created.status).toBe(201);
+  demo = await startDemoGatewayWithAccount({ username: USERNAME, password: PASSWORD });
+  gateway = demo.gateway;
 }, 60_000);
 
 afterAll(async () => {
-  await gateway?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await demo?.close();
 });
 
 describe('authFetch in the SDK v2 transport against the gateway', () => {
