@@ -27,6 +27,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { median, print, type Round, roundOf } from '../support/rounds.ts';
 import type { Setup, Target } from './servers.ts';
 
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
@@ -48,11 +49,6 @@ const [line] = (await Promise.race([
   }),
 ])) as [string];
 const setup = JSON.parse(line) as Setup;
-
-interface Round {
-  rps: number;
-  p99: number;
-}
 
 try {
   const targets = [
@@ -148,7 +144,7 @@ async function loadFixed(req: BenchRequest, seconds = ROUND_SECONDS): Promise<Ro
     connections: CONNECTIONS,
     duration: seconds,
   });
-  return check(result);
+  return roundOf(result);
 }
 
 /**
@@ -211,19 +207,7 @@ async function loadRefresh(
   });
   if (refillError !== undefined) throw refillError;
   if (dry > 0) throw new Error(`the refresh token pool ran dry ${dry} times: raise REFILL_BATCH`);
-  return check(result);
-}
-
-function check(result: autocannon.Result): Round {
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`load round had ${result.non2xx} non-2xx responses and ${result.errors} errors`);
-  }
-  return { rps: result.requests.average, p99: result.latency.p99 };
-}
-
-function median(rounds: Round[]): Round {
-  const sorted = [...rounds].sort((x, y) => x.rps - y.rps);
-  return sorted[Math.floor(sorted.length / 2)] as Round;
+  return roundOf(result);
 }
 
 function report(
@@ -232,17 +216,13 @@ function report(
   rounds: [Round[], Round[]],
 ): void {
   const [anchor, subject] = rounds.map(median) as [Round, Round];
-  print(title, [
-    [targets[0]?.[0] ?? '', `${anchor.rps.toFixed(0)} req/s`, `p99 ${anchor.p99} ms`],
-    [targets[1]?.[0] ?? '', `${subject.rps.toFixed(0)} req/s`, `p99 ${subject.p99} ms`],
-    ['ratio gatehouse/bare', (subject.rps / anchor.rps).toFixed(3), 'target >= 0.9'],
-  ]);
-}
-
-function print(title: string, rows: string[][]): void {
-  process.stdout.write(`\n${title}\n`);
-  for (const row of rows)
-    process.stdout.write(
-      `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(38) : cell.padEnd(18))).join('')}\n`,
-    );
+  print(
+    title,
+    [
+      [targets[0]?.[0] ?? '', `${anchor.rps.toFixed(0)} req/s`, `p99 ${anchor.p99} ms`],
+      [targets[1]?.[0] ?? '', `${subject.rps.toFixed(0)} req/s`, `p99 ${subject.p99} ms`],
+      ['ratio gatehouse/bare', (subject.rps / anchor.rps).toFixed(3), 'target >= 0.9'],
+    ],
+    38,
+  );
 }

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { createJwtVerifier } from '@gatehouse/resource-server';
 import autocannon from 'autocannon';
 import { createLocalJWKSet, type JWK, jwtVerify } from 'jose';
+import { median, print, type Round, roundOf } from '../support/rounds.ts';
 
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -98,11 +99,6 @@ async function assertToolCallWorks(req: BenchRequest): Promise<void> {
   }
 }
 
-interface Round {
-  rps: number;
-  p99: number;
-}
-
 async function load(req: BenchRequest, seconds = ROUND_SECONDS): Promise<Round> {
   const result = await autocannon({
     url: req.url,
@@ -112,15 +108,7 @@ async function load(req: BenchRequest, seconds = ROUND_SECONDS): Promise<Round> 
     connections: CONNECTIONS,
     duration: seconds,
   });
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`load round had ${result.non2xx} non-2xx responses and ${result.errors} errors`);
-  }
-  return { rps: result.requests.average, p99: result.latency.p99 };
-}
-
-function median(rounds: Round[]): Round {
-  const sorted = [...rounds].sort((x, y) => x.rps - y.rps);
-  return sorted[Math.floor(sorted.length / 2)] as Round;
+  return roundOf(result);
 }
 
 async function benchVerifications({ token, issuer, protectedUrl, jwk }: Setup): Promise<void> {
@@ -151,12 +139,4 @@ async function perSecond(operation: () => Promise<unknown>): Promise<number> {
     count += 100;
   }
   return (count / (performance.now() - start)) * 1_000;
-}
-
-function print(title: string, rows: string[][]): void {
-  process.stdout.write(`\n${title}\n`);
-  for (const row of rows)
-    process.stdout.write(
-      `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(30) : cell.padEnd(18))).join('')}\n`,
-    );
 }
