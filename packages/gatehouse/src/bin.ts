@@ -11,5 +11,8 @@ const exitCode = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   stopSignal,
+  stdin: process.stdin,
+  stdoutStream: process.stdout,
+  cwd: process.cwd(),
 });
 process.exit(exitCode);

@@ -1,4 +1,4 @@
-export { type CliIo, runCli } from './cli/main.js';
+export { type CliCommand, type CliIo, runCli } from './cli/main.js';
 export { parseServeOptions, SERVE_HELP, type ServeOptions } from './cli/serve-options.js';
 export { UsageError } from './cli/usage-error.js';
 export { createDemoServerFactory, DEMO_SCOPE_REQUIREMENTS, DEMO_WRITE_SCOPE } from './gateway/demo-server.js';
