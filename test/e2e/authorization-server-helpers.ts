@@ -14,6 +14,8 @@ import {
   type AuthorizationServerOptions,
   createAuthorizationServer,
 } from '@gatehouse/authorization-server';
+import type { Interaction, Provider } from 'oidc-provider';
+import { CookieJar } from '../support/cookie-jar.ts';
 
 /** A running server under test. */
 export interface TestAs {
@@ -48,6 +50,19 @@ async function driveInteraction(as: TestAs, req: IncomingMessage, res: ServerRes
     );
     return;
   }
+  const grantId = await grantMissingScopes(provider, details, accountId);
+  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+/**
+ * The consent step of a programmatic interaction: adds every scope the prompt says is missing (OIDC
+ * and per resource) to the interaction's grant, or to a new one for `accountId`; resolves its id.
+ */
+export async function grantMissingScopes(
+  provider: Provider,
+  details: Interaction,
+  accountId: string,
+): Promise<string> {
   const grant =
     details.grantId === undefined
       ? new provider.Grant({ accountId, clientId: String(details.params.client_id) })
@@ -61,8 +76,7 @@ async function driveInteraction(as: TestAs, req: IncomingMessage, res: ServerRes
   for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
     grant.addResourceScope(resource, scopes.join(' '));
   }
-  const grantId = await grant.save();
-  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  return grant.save();
 }
 
 /** Starts an authorization server on 127.0.0.1 (port 0 unless given) with issuer `<origin>/oauth`. */
@@ -107,40 +121,8 @@ export async function startTestAs(options: TestAsOptions): Promise<TestAs> {
   return as;
 }
 
-/** A cookie jar honouring `Path` (enough for the provider's cookies on one host). */
-export class CookieJar {
-  readonly #cookies = new Map<string, { value: string; path: string }>();
-
-  store(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = line.split(';');
-      const at = pair.indexOf('=');
-      const name = pair.slice(0, at).trim();
-      const value = pair.slice(at + 1).trim();
-      let path = '/';
-      let expired = false;
-      for (const attribute of attributes) {
-        const [key = '', val = ''] = attribute.split('=');
-        if (key.trim().toLowerCase() === 'path') path = val.trim();
-        if (key.trim().toLowerCase() === 'expires' && Date.parse(val) < Date.now()) expired = true;
-        if (key.trim().toLowerCase() === 'max-age' && Number(val) <= 0) expired = true;
-      }
-      const key = `${name};${path}`;
-      if (expired || value === '') this.#cookies.delete(key);
-      else this.#cookies.set(key, { value, path });
-    }
-  }
-
-  header(url: string): string {
-    const { pathname } = new URL(url);
-    return [...this.#cookies.entries()]
-      .filter(
-        ([, c]) => pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
-      )
-      .map(([key, c]) => `${key.slice(0, key.indexOf(';'))}=${c.value}`)
-      .join('; ');
-  }
-}
+/** The cookie jar moved to test/support (benchmarks use it too); re-exported for these tests. */
+export { CookieJar };
 
 /** A PKCE pair (RFC 7636, S256). */
 export function pkcePair(): { verifier: string; challenge: string } {

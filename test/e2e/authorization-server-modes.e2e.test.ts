@@ -238,6 +238,7 @@ describe('errors inside the server', () => {
           consume: (id) => store.consume(id),
           destroy: (id) => store.destroy(id),
           revokeByGrantId: (grantId) => store.revokeByGrantId(grantId),
+          list: () => store.list(),
         };
       },
     };

@@ -8,4 +8,5 @@ export * from './create-authorization-server.js';
 export * from './keys/index.js';
 export { checkRedirectUri } from './provider/redirect-uri-policy.js';
 export { createStorageAdapter, type StorageAdapterOptions } from './provider/storage-adapter.js';
+export { CLIENT_TOKEN_MODELS, GRANT_TOKEN_MODELS } from './provider/token-models.js';
 export * from './storage/index.js';

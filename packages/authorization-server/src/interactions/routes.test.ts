@@ -2,9 +2,12 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccountService } from '../accounts/accounts.js';
 import { type AuthorizationServer, createAuthorizationServer } from '../create-authorization-server.js';
 import type { Storage } from '../storage/contract.js';
 import { createMemoryStorage } from '../storage/memory.js';
+import { StorageUnavailable } from '../storage/postgres-errors.js';
+import { SqliteWriteError } from '../storage/sqlite-writer.js';
 import { createInteractionRoutes } from './routes.js';
 import { isLoopbackAddress } from './setup-routes.js';
 
@@ -141,6 +144,53 @@ describe('setup route', () => {
     expect(forged.status).toBe(400);
     expect(await forged.text()).toContain('This setup link is not valid');
     expect(await as.accounts.count()).toBe(0);
+  });
+});
+
+describe('when the storage is unavailable', () => {
+  it.each([
+    [
+      'PostgreSQL unreachable',
+      () => new StorageUnavailable('the PostgreSQL database is unavailable (ECONNREFUSED)'),
+    ],
+    ['SQLite locked', () => new SqliteWriteError('SQLITE_BUSY', 'database is locked')],
+  ])('%s: answers 503 with Retry-After and a plain-words page, no detail', async (_case, failure) => {
+    let down = true;
+    const accounts = new Proxy(storage.accounts, {
+      get(target, name) {
+        if (name === 'count') return () => (down ? Promise.reject(failure()) : target.count());
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const flaky: Storage = Object.create(storage, { accounts: { value: accounts } });
+    const routes = createInteractionRoutes({
+      provider: as.provider,
+      accounts: createAccountService(flaky),
+      storage: flaky,
+      mountPath: '/flaky',
+      resources: new Map(),
+    });
+    const flakyServer = createServer(async (req, res) => {
+      if (!(await routes(req, res))) res.writeHead(404).end();
+    });
+    flakyServer.listen(0, '127.0.0.1');
+    await once(flakyServer, 'listening');
+    const url = `http://127.0.0.1:${(flakyServer.address() as AddressInfo).port}/flaky/setup?token=${'A'.repeat(43)}`;
+    try {
+      const unavailable = await fetch(url);
+      expect(unavailable.status).toBe(503);
+      expect(unavailable.headers.get('retry-after')).toBe('5');
+      expectPageHeaders(unavailable);
+      const page = await unavailable.text();
+      expect(page).toContain('Temporarily unavailable');
+      expect(page).toContain('cannot reach its database');
+      expect(page).not.toMatch(/ECONNREFUSED|SQLITE_BUSY|locked/);
+      down = false;
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => flakyServer.close(() => resolve()));
+    }
   });
 });
 

@@ -13,7 +13,9 @@
  *
  * Every POST checks the per-interaction CSRF token (csrf.ts) against the interaction that the
  * provider's interaction cookie names, and that it is the one in the URL. Every page carries the
- * security headers of headers.ts. Nothing is logged; no error detail reaches the page.
+ * security headers of headers.ts. Nothing is logged; no error detail reaches the page. When the
+ * storage is unavailable (database down, SQLite locked: see provider/storage-errors.ts) a page
+ * answers 503 with `Retry-After` and says so in plain words; any other failure is a 500 page.
  *
  * These pages set no cookie of their own: the only cookies involved are oidc-provider's interaction,
  * resume and session cookies (HttpOnly, SameSite=Lax, signed with the cookie keys, the interaction
@@ -23,6 +25,7 @@ import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/accounts.js';
+import { asStorageUnavailable } from '../provider/storage-errors.js';
 import type { Storage } from '../storage/contract.js';
 import type { UpstreamSignIn } from '../upstream/index.js';
 import { buildConsentView } from './consent-view.js';
@@ -45,12 +48,16 @@ export interface InteractionRoutesOptions {
   resources: ReadonlyMap<string, { scopes: Record<string, string>; name?: string }>;
   /** Sign-in through an upstream OpenID Connect provider (its button and routes, see upstream/index.ts). */
   upstream?: UpstreamSignIn;
+  /** Behind a trusted reverse proxy: the setup page also checks the forwarded client address. Default false. */
+  trustProxy?: boolean;
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 type ErrorKey = keyof typeof errorMessages;
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Seconds a browser is told to wait when the storage is unavailable. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 const diagnostics = channel('gatehouse:authorization-server');
 
 function sendError(
@@ -87,7 +94,7 @@ function minutes(seconds: number | undefined): number {
 export function createInteractionRoutes(
   options: InteractionRoutesOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
-  const { provider, accounts, storage, mountPath, resources, upstream } = options;
+  const { provider, accounts, storage, mountPath, resources, upstream, trustProxy = false } = options;
   if (typeof mountPath !== 'string' || (mountPath !== '' && !/^\/[^?#]*[^/]$/.test(mountPath))) {
     throw new TypeError('"mountPath" must be "" or a path like "/oauth" without a trailing slash');
   }
@@ -268,7 +275,7 @@ export function createInteractionRoutes(
 
   async function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
     if (pathname === `${mountPath}/setup`) {
-      await handleSetup(req, res, { accounts, storage, action: pathname });
+      await handleSetup(req, res, { accounts, storage, action: pathname, trustProxy });
       return true;
     }
     if (upstream !== undefined && (await upstream.handle(req, res, pathname))) return true;
@@ -301,8 +308,10 @@ export function createInteractionRoutes(
       // No detail on the page (it may hold storage or provider internals); the request still ends.
       // The error goes to the server's diagnostics channel (create-authorization-server.ts), never to a log.
       if (diagnostics.hasSubscribers) diagnostics.publish({ type: 'interaction_error', error });
-      if (!res.headersSent) sendError(res, 500, 'internal');
-      else res.end();
+      if (res.headersSent) res.end();
+      else if (asStorageUnavailable(error) !== undefined) {
+        sendError(res, 503, 'unavailable', { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+      } else sendError(res, 500, 'internal');
       return true;
     }
   };

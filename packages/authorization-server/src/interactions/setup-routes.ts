@@ -4,12 +4,14 @@
  * one-time setup token (accounts/setup-token.ts) is carried in the form and consumed on success.
  * The token is a 256-bit secret, so it also serves as the form's CSRF token.
  *
- * It does NOT trust `X-Forwarded-For`: a reverse proxy on the same machine makes every peer look
- * local, so the setup URL must only be used before the server is exposed.
+ * Behind a reverse proxy on the same machine every peer looks local: unless the server trusts the
+ * proxy (`trustProxy`, then the address it forwards must be loopback too), use the setup URL
+ * before the server is exposed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountService } from '../accounts/accounts.js';
 import { consumeSetupToken, issueSetupToken } from '../accounts/setup-token.js';
+import { clientAddressOf } from '../provider/client-address.js';
 import type { Storage } from '../storage/contract.js';
 import { FormBodyError, readFormBody, singleField } from './form-body.js';
 import { sendHtml } from './headers.js';
@@ -22,6 +24,8 @@ export interface SetupContext {
   readonly storage: Storage;
   /** The setup path (the form's action). */
   readonly action: string;
+  /** Also require the address a trusted proxy forwarded (`X-Forwarded-For`) to be loopback. Default false. */
+  readonly trustProxy?: boolean;
 }
 
 /** True for a loopback peer address: 127.0.0.0/8, ::1, or IPv4-mapped 127.0.0.0/8. */
@@ -61,7 +65,10 @@ export async function handleSetup(
       headers: { Allow: 'GET, HEAD, POST' },
     });
   }
-  if (!isLoopbackAddress(req.socket.remoteAddress)) return error(res, 403, 'setupLoopbackOnly');
+  const local =
+    isLoopbackAddress(req.socket.remoteAddress) &&
+    (context.trustProxy !== true || isLoopbackAddress(clientAddressOf(req, true)));
+  if (!local) return error(res, 403, 'setupLoopbackOnly');
   if ((await accounts.count()) > 0) {
     req.resume();
     return error(res, 410, 'setupDone');

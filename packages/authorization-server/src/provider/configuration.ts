@@ -170,6 +170,9 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
       devInteractions: { enabled: false },
       deviceFlow: deviceFlowFeature(),
       clientCredentials: { enabled: true },
+      // RFC 9449: a token request with a DPoP proof gets tokens bound to its key (`cnf.jkt`,
+      // `token_type` DPoP; public clients' refresh tokens too). oidc-provider's default, stated here.
+      dPoP: { enabled: true },
       revocation: {
         enabled: true,
         // RFC 7009 §2.1: a client may revoke only its own tokens.

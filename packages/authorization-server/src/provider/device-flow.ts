@@ -50,7 +50,7 @@ export const EXPIRED_DEVICE_CODE_GRACE_SECONDS = 600;
 const MAX_USER_AGENT = 256;
 
 /** Verification URI attempts (POSTs) allowed per remote address: a burst, then per minute. */
-const USER_CODE_ATTEMPTS = Object.freeze({ burst: 30, perMinute: 10 });
+export const USER_CODE_ATTEMPTS = Object.freeze({ burst: 30, perMinute: 10 });
 
 /**
  * `features.deviceFlow` of the provider configuration (see the table above). It does NOT install

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import { clientAddressOf } from './client-address.js';
 import type { RateLimiter } from './registration-rate-limit.js';
 
 /** A route handler that resolves `true` when it answered the request, `false` when it is not its path. */
@@ -20,6 +21,8 @@ export interface MountOptions {
   registrationLimiter?: RateLimiter;
   /** Told of an error a route threw (the client gets a bare 500 JSON). */
   onError?: (error: unknown) => void;
+  /** Count registrations per forwarded client address (see client-address.ts). Default false. */
+  trustProxy?: boolean;
 }
 
 /** The provider's own discovery routes (relative to the mount path). */
@@ -62,13 +65,13 @@ function providerPath(pathname: string, mountPath: string): string | undefined {
  * `req.originalUrl` as sent (as an Express/Koa mount would set them; oidc-provider derives the
  * mount path of every URL it builds from the two). Anything else: 404 JSON.
  *
- * It does NOT validate `Host` or handle `X-Forwarded-*`: URLs in the provider's responses follow
- * the request's `Host`.
+ * It does NOT validate `Host`: URLs in the provider's responses follow the request's `Host` (or,
+ * when the provider trusts a proxy, `X-Forwarded-Host` and `X-Forwarded-Proto`).
  */
 export function createMountedListener(
   options: MountOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { provider, mountPath, routes = [], registrationLimiter, onError } = options;
+  const { provider, mountPath, routes = [], registrationLimiter, onError, trustProxy = false } = options;
   const callback = provider.callback();
   const registrationPath = `${mountPath}/reg`;
 
@@ -88,7 +91,7 @@ export function createMountedListener(
       }
     }
     if (registrationLimiter !== undefined && req.method === 'POST' && pathname === registrationPath) {
-      const wait = registrationLimiter.take(req.socket.remoteAddress ?? 'unknown');
+      const wait = registrationLimiter.take(clientAddressOf(req, trustProxy) ?? 'unknown');
       if (wait > 0) {
         sendJson(
           res,

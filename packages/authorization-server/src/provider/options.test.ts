@@ -22,6 +22,20 @@ describe('resolveOptions', () => {
     expect(resolved.registrationRateLimit).toEqual({ burst: 20, perMinute: 10 });
   });
 
+  it('reloads keys every 30 s and trusts no proxy by default; both are checked', () => {
+    const resolved = resolveOptions(base);
+    expect(resolved.keyReloadIntervalSeconds).toBe(30);
+    expect(resolved.trustProxy).toBe(false);
+    expect(resolveOptions({ ...base, keyReloadIntervalSeconds: 0, trustProxy: true })).toMatchObject({
+      keyReloadIntervalSeconds: 0,
+      trustProxy: true,
+    });
+    for (const keyReloadIntervalSeconds of [-1, 3601, 1.5]) {
+      expect(() => resolveOptions({ ...base, keyReloadIntervalSeconds })).toThrow(/keyReloadIntervalSeconds/);
+    }
+    expect(() => resolveOptions({ ...base, trustProxy: 'yes' as unknown as boolean })).toThrow(/trustProxy/);
+  });
+
   it('defaults registration to open on a loopback issuer, and a root issuer has an empty mount path', () => {
     const resolved = resolveOptions({ ...base, issuer: 'http://127.0.0.1:8080' });
     expect(resolved.registration).toBe('open');

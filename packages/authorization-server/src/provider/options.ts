@@ -96,12 +96,31 @@ export interface AuthorizationServerOptions {
    * Off when absent; see {@link UpstreamOptions}.
    */
   upstream?: UpstreamOptions;
+  /**
+   * Seconds between two reads of the signing and cookie keys from the storage, so that a rotation
+   * made elsewhere (`gatehouse keys rotate`, another instance on the same database) is picked up:
+   * when the stored keys differ from those in use, the provider is rebuilt with them and replaces
+   * the running one (see `AuthorizationServer.reloadKeys`). `0` turns the timer off (reload on
+   * demand only). Default 30, at most 3600.
+   */
+  keyReloadIntervalSeconds?: number;
+  /**
+   * Trust `X-Forwarded-Host`, `X-Forwarded-Proto` and `X-Forwarded-For` (Koa's `proxy` on the
+   * provider): URLs in responses and the `Secure` cookie flag follow the forwarded host and
+   * scheme, and rate limits count the client address the proxy appended last. Only safe behind a
+   * reverse proxy that overwrites these headers and without any other way to reach this server: a
+   * client that sends its own could otherwise make the server announce endpoints at a host of its
+   * choosing. Default `false`.
+   */
+  trustProxy?: boolean;
 }
 
 /** Every default of the authorization server, in one place. */
 export const AUTHORIZATION_SERVER_DEFAULTS = Object.freeze({
   accessTokenTtlSeconds: 600,
   refreshTokenReuseWindowSeconds: 30,
+  keyReloadIntervalSeconds: 30,
+  trustProxy: false,
   registrationRateLimit: Object.freeze({ burst: 20, perMinute: 10 }),
   ttl: Object.freeze({
     authorizationCodeSeconds: 60,
@@ -136,6 +155,8 @@ export interface ResolvedOptions {
   readonly cimd: ResolvedCimdOptions;
   /** Upstream sign-in, or undefined when not configured. */
   readonly upstream: ResolvedUpstreamOptions | undefined;
+  readonly keyReloadIntervalSeconds: number;
+  readonly trustProxy: boolean;
 }
 
 const RESERVED_SCOPES = new Set(['openid', 'offline_access']);
@@ -150,6 +171,8 @@ const KNOWN_OPTIONS = new Set([
   'ttl',
   'cimd',
   'upstream',
+  'keyReloadIntervalSeconds',
+  'trustProxy',
 ]);
 
 function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
@@ -338,5 +361,20 @@ export function resolveOptions(options: AuthorizationServerOptions): ResolvedOpt
     ttl: resolveTtl(options.ttl),
     cimd: resolveCimdOptions(options.cimd),
     upstream: resolveUpstreamOptions(options.upstream),
+    keyReloadIntervalSeconds: integerIn(
+      options.keyReloadIntervalSeconds,
+      'keyReloadIntervalSeconds',
+      0,
+      3600,
+      AUTHORIZATION_SERVER_DEFAULTS.keyReloadIntervalSeconds,
+    ),
+    trustProxy: resolveTrustProxy(options.trustProxy),
   });
+}
+
+function resolveTrustProxy(value: unknown): boolean {
+  if (value === undefined) return AUTHORIZATION_SERVER_DEFAULTS.trustProxy;
+  if (typeof value !== 'boolean')
+    throw invalidArgument('"trustProxy" must be true or false', 'ERR_INVALID_ARG_TYPE');
+  return value;
 }

@@ -4,11 +4,15 @@
  * The provider calls `new Adapter(modelName)` once per model (Session, AccessToken,
  * AuthorizationCode, RefreshToken, Client, Grant, Interaction, …) and then `upsert`, `find`,
  * `findByUid`, `findByUserCode`, `consume`, `destroy` and `revokeByGrantId` on it. Every call goes
- * straight to `storage.model(name)`; this file adds one behaviour of its own: the refresh token
- * reuse window (see {@link createStorageAdapter}).
+ * straight to `storage.model(name)`; this file adds three behaviours of its own: the refresh token
+ * reuse window (see {@link createStorageAdapter}), the refusal of a lost consume race (see
+ * `consume`), and 503 `temporarily_unavailable` when the database is unreachable (see
+ * `storage-errors.ts`).
  */
-import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterConstructor, type AdapterPayload, errors } from 'oidc-provider';
 import type { ModelPayload, ModelStore, Storage } from '../storage/contract.js';
+import { asProviderCall } from './storage-errors.js';
+import { GRANT_TOKEN_MODELS } from './token-models.js';
 
 /** Options of {@link createStorageAdapter}. */
 export interface StorageAdapterOptions {
@@ -22,6 +26,19 @@ export interface StorageAdapterOptions {
 }
 
 const REFRESH_TOKEN_MODEL = 'RefreshToken';
+
+/**
+ * Single-use records, and the name oidc-provider gives them in its `invalid_grant` description.
+ * When two requests redeem one of them at the same instant (two instances sharing a database, or
+ * two requests at one), both pass the provider's `consumed` check before either consumes; the
+ * store's atomic `consume` tells which one won, and the other is refused here.
+ */
+const SINGLE_USE_LABELS: Readonly<Record<string, string>> = {
+  AuthorizationCode: 'authorization code',
+  DeviceCode: 'device code',
+  BackchannelAuthenticationRequest: 'backchannel authentication request',
+  RefreshToken: 'refresh token',
+};
 
 function epochNow(): number {
   return Math.floor(Date.now() / 1000);
@@ -69,11 +86,11 @@ export function createStorageAdapter(
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      await this.#store.upsert(id, payload as ModelPayload, expiresIn);
+      await asProviderCall(this.#store.upsert(id, payload as ModelPayload, expiresIn));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const payload = await this.#store.find(id);
+      const payload = await asProviderCall(this.#store.find(id));
       if (this.#name !== REFRESH_TOKEN_MODEL || payload?.consumed === undefined || window <= 0) {
         return toProvider(payload);
       }
@@ -83,25 +100,47 @@ export function createStorageAdapter(
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return toProvider(await this.#store.findByUid(uid));
+      return toProvider(await asProviderCall(this.#store.findByUid(uid)));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return toProvider(await this.#store.findByUserCode(userCode));
+      return toProvider(await asProviderCall(this.#store.findByUserCode(userCode)));
     }
 
+    /**
+     * Consumes a code or token. The store keeps the first consumption time (storage contract), so
+     * presenting a rotated refresh token again and again cannot stretch its reuse window.
+     *
+     * Lost race (RFC 6749 §4.1.2, RFC 9700 §4.14.2): when another request consumed the same
+     * single-use record between the provider's check and this call, the record was redeemed twice;
+     * this request is refused with `invalid_grant` and, as the provider does for a replay it
+     * detects itself, every token of the grant is revoked and the grant destroyed. (A refresh token
+     * inside its reuse window is the exception: racing refreshes are allowed, see above.) Tokens
+     * the winning request writes after this revocation still name the destroyed grant, so they
+     * cannot be refreshed; its access token, a self-contained JWT, lives until it expires.
+     */
     async consume(id: string): Promise<void> {
-      // The store keeps the first consumption time (storage contract), so presenting a rotated
-      // refresh token again and again cannot stretch its reuse window.
-      await this.#store.consume(id);
+      const first = await asProviderCall(this.#store.consume(id));
+      const label = SINGLE_USE_LABELS[this.#name];
+      if (first || label === undefined || (this.#name === REFRESH_TOKEN_MODEL && window > 0)) return;
+      const grantId = (await asProviderCall(this.#store.find(id)))?.grantId;
+      if (typeof grantId === 'string' && grantId !== '') {
+        await asProviderCall(
+          Promise.all([
+            ...GRANT_TOKEN_MODELS.map((model) => storage.model(model).revokeByGrantId(grantId)),
+            storage.model('Grant').destroy(grantId),
+          ]),
+        );
+      }
+      throw new errors.InvalidGrant(`${label} already consumed`);
     }
 
     async destroy(id: string): Promise<void> {
-      await this.#store.destroy(id);
+      await asProviderCall(this.#store.destroy(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await this.#store.revokeByGrantId(grantId);
+      await asProviderCall(this.#store.revokeByGrantId(grantId));
     }
   };
 }

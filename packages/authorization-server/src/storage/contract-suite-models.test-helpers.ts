@@ -60,13 +60,20 @@ export function describeModelContract(c: ContractContext): void {
       await m.upsert('c', { grantId: 'g' }, 60);
       expect((await m.find('c'))?.consumed).toBeUndefined();
       c.now = T0 + 5;
-      await m.consume('c');
+      expect(await m.consume('c')).toBe(true);
       expect(await m.find('c')).toEqual({ grantId: 'g', consumed: T0 + 5 });
       c.now = T0 + 7;
-      await m.consume('c');
+      expect(await m.consume('c')).toBe(false);
       expect((await m.find('c'))?.consumed).toBe(T0 + 5);
-      await m.consume('unknown');
+      expect(await m.consume('unknown')).toBe(false);
       expect(await m.find('unknown')).toBeUndefined();
+    });
+
+    it('consume: of concurrent calls for one id exactly one resolves true', async () => {
+      const m = c.storage.model('AuthorizationCode');
+      await m.upsert('race', { grantId: 'g' }, 60);
+      const results = await Promise.all(Array.from({ length: 8 }, () => m.consume('race')));
+      expect(results.filter(Boolean)).toHaveLength(1);
     });
 
     it('keeps a `consumed` given in the payload', async () => {
@@ -125,6 +132,25 @@ export function describeModelContract(c: ContractContext): void {
       expect(await m.find('a3')).toEqual({ grantId: 'g2' });
       expect(await m.find('a4')).toEqual({ note: 'no grant' });
       await m.revokeByGrantId('unknown');
+    });
+
+    it('list returns every live record of the model, ordered by id, with its expiry', async () => {
+      const m = c.storage.model('Grant');
+      expect(await m.list()).toEqual([]);
+      await m.upsert('g2', { accountId: 'b' }, 100);
+      await m.upsert('g1', { accountId: 'a' });
+      await m.upsert('g3', { accountId: 'c' }, 10);
+      await m.consume('g2');
+      await c.storage.model('Session').upsert('s1', { uid: 'u' }, 100);
+      expect(await m.list()).toEqual([
+        { id: 'g1', payload: { accountId: 'a' }, expiresAt: null },
+        { id: 'g2', payload: { accountId: 'b', consumed: T0 }, expiresAt: T0 + 100 },
+        { id: 'g3', payload: { accountId: 'c' }, expiresAt: T0 + 10 },
+      ]);
+      c.now = T0 + 10;
+      expect((await m.list()).map((record) => record.id)).toEqual(['g1', 'g2']);
+      await m.destroy('g1');
+      expect((await m.list()).map((record) => record.id)).toEqual(['g2']);
     });
 
     it('rejects invalid arguments with a TypeError naming the field', async () => {

@@ -88,6 +88,7 @@ export function describeStorageContract(
         await c.storage.close();
         const closed = { code: 'ERR_STORAGE_CLOSED' };
         await expect(model.find('x')).rejects.toMatchObject(closed);
+        await expect(model.list()).rejects.toMatchObject(closed);
         await expect(c.storage.accounts.count()).rejects.toMatchObject(closed);
         await expect(c.storage.keys.list('signing')).rejects.toMatchObject(closed);
         await expect(c.storage.settings.get('x')).rejects.toMatchObject(closed);

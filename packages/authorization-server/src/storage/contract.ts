@@ -38,12 +38,29 @@ export interface ModelStore {
   findByUserCode(userCode: string): Promise<ModelPayload | undefined>;
   /**
    * Marks the record consumed (sets `consumed` to now) unless it already is: the first
-   * consumption time is kept. A no-op for an unknown id.
+   * consumption time is kept. A no-op for an unknown id. Atomic: of several concurrent calls for
+   * one id (from one process or many sharing a database), exactly one resolves `true` (it
+   * consumed the record); the others, and calls for an unknown id, resolve `false`.
    */
-  consume(id: string): Promise<void>;
+  consume(id: string): Promise<boolean>;
   destroy(id: string): Promise<void>;
   /** Destroys every record of this model that belongs to the grant. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * Every live record of this model, ordered by id: for administration (`gatehouse grants list`,
+   * `gatehouse clients list`), not for the provider, which never enumerates. Not paginated: meant
+   * for models with few records (Client, Grant), not for tokens on a busy server.
+   */
+  list(): Promise<ModelRecord[]>;
+}
+
+/** One record as {@link ModelStore.list} returns it. */
+export interface ModelRecord {
+  readonly id: string;
+  /** As `find` would return it (with `consumed` when consumed). */
+  readonly payload: ModelPayload;
+  /** When it expires (epoch seconds), or null for never. */
+  readonly expiresAt: number | null;
 }
 
 /** A local user account. */

@@ -1,6 +1,6 @@
 /** The model records of the in-memory adapter (see `memory.ts`). */
 
-import type { ModelPayload, ModelStore } from './contract.js';
+import type { ModelPayload, ModelRecord, ModelStore } from './contract.js';
 import {
   assertKey,
   assertOptionalSeconds,
@@ -106,12 +106,14 @@ export class MemoryModelStore implements ModelStore {
     return this.#first(this.#byUserCode.get(userCode));
   }
 
-  async consume(id: string): Promise<void> {
+  async consume(id: string): Promise<boolean> {
     this.#check();
     assertKey(id, 'id');
     const row = this.#rows.get(id);
     // The first consumption wins, as in the SQL adapters' `WHERE consumed_at IS NULL`.
-    if (row && row.consumedAt === null) row.consumedAt = this.#now();
+    if (!row || row.consumedAt !== null) return false;
+    row.consumedAt = this.#now();
+    return true;
   }
 
   async destroy(id: string): Promise<void> {
@@ -124,6 +126,22 @@ export class MemoryModelStore implements ModelStore {
     this.#check();
     assertKey(grantId, 'grantId');
     for (const id of this.#byGrant.get(grantId)) this.#remove(id);
+  }
+
+  async list(): Promise<ModelRecord[]> {
+    this.#check();
+    const now = this.#now();
+    const records: ModelRecord[] = [];
+    for (const [id, row] of this.#rows) {
+      if (!isLive(row.expiresAt, now)) continue;
+      records.push({
+        id,
+        payload: payloadFromJson(this.#name, row.json, row.consumedAt),
+        expiresAt: row.expiresAt,
+      });
+    }
+    // Code-unit order, as SQLite's default BINARY collation sorts.
+    return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Deletes expired rows; returns how many went. */

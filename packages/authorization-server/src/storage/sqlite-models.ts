@@ -4,7 +4,7 @@
  */
 
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ModelPayload, ModelStore } from './contract.js';
+import type { ModelPayload, ModelRecord, ModelStore } from './contract.js';
 import {
   assertKey,
   assertOptionalSeconds,
@@ -18,6 +18,11 @@ export interface SqliteContext {
   /** A prepared statement for `sql`, prepared once per connection. */
   statement(sql: string): BetterSqlite3.Statement;
   readonly db: BetterSqlite3.Database;
+  /**
+   * Runs a write statement of the model store on the writer thread (`sqlite-writer.ts`); resolves
+   * with the number of rows changed, after the commit.
+   */
+  write(sql: string, params: readonly (string | number | null)[]): Promise<number>;
   now(): number;
   check(): void;
 }
@@ -43,15 +48,13 @@ export class SqliteModelStore implements ModelStore {
     const text = (field: 'grantId' | 'userCode' | 'uid'): string | null =>
       typeof payload[field] === 'string' ? (payload[field] as string) : null;
     const consumed = payload.consumed;
-    this.#ctx
-      .statement(
-        `INSERT INTO oidc_models (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
+    await this.#ctx.write(
+      `INSERT INTO oidc_models (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
            user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at,
            consumed_at = excluded.consumed_at`,
-      )
-      .run(
+      [
         this.#name,
         id,
         json,
@@ -60,7 +63,8 @@ export class SqliteModelStore implements ModelStore {
         text('uid'),
         expiresAtFrom(this.#ctx.now(), expiresInSeconds),
         typeof consumed === 'number' && Number.isFinite(consumed) ? consumed : null,
-      );
+      ],
+    );
   }
 
   async find(id: string): Promise<ModelPayload | undefined> {
@@ -81,25 +85,46 @@ export class SqliteModelStore implements ModelStore {
     return this.#one('user_code', userCode);
   }
 
-  async consume(id: string): Promise<void> {
+  async consume(id: string): Promise<boolean> {
     this.#ctx.check();
     assertKey(id, 'id');
     // One UPDATE: atomic, and the first consumption wins.
-    this.#ctx
-      .statement('UPDATE oidc_models SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL')
-      .run(this.#ctx.now(), this.#name, id);
+    const changes = await this.#ctx.write(
+      'UPDATE oidc_models SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL',
+      [this.#ctx.now(), this.#name, id],
+    );
+    return changes > 0;
   }
 
   async destroy(id: string): Promise<void> {
     this.#ctx.check();
     assertKey(id, 'id');
-    this.#ctx.statement('DELETE FROM oidc_models WHERE model = ? AND id = ?').run(this.#name, id);
+    await this.#ctx.write('DELETE FROM oidc_models WHERE model = ? AND id = ?', [this.#name, id]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     this.#ctx.check();
     assertKey(grantId, 'grantId');
-    this.#ctx.statement('DELETE FROM oidc_models WHERE model = ? AND grant_id = ?').run(this.#name, grantId);
+    await this.#ctx.write('DELETE FROM oidc_models WHERE model = ? AND grant_id = ?', [this.#name, grantId]);
+  }
+
+  async list(): Promise<ModelRecord[]> {
+    this.#ctx.check();
+    const rows = this.#ctx
+      .statement(
+        `SELECT id, payload, consumed_at, expires_at FROM oidc_models WHERE model = ? AND ${LIVE} ORDER BY id`,
+      )
+      .all(this.#name, this.#ctx.now()) as {
+      id: string;
+      payload: string;
+      consumed_at: number | null;
+      expires_at: number | null;
+    }[];
+    return rows.map((row) => ({
+      id: row.id,
+      payload: payloadFromJson(this.#name, row.payload, row.consumed_at),
+      expiresAt: row.expires_at,
+    }));
   }
 
   #one(column: 'id' | 'uid' | 'user_code', value: string): ModelPayload | undefined {
@@ -112,16 +137,15 @@ export class SqliteModelStore implements ModelStore {
   }
 }
 
-/** Deletes every expired model record, key and setting in one transaction; returns the count. */
-export function purgeExpiredRows(ctx: SqliteContext, now: number): number {
-  const purge = ctx.db.transaction((): number => {
-    let count = 0;
-    for (const table of ['oidc_models', 'keys', 'settings']) {
-      count += ctx
-        .statement(`DELETE FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ?`)
-        .run(now).changes;
-    }
-    return count;
-  });
-  return purge.immediate();
+/**
+ * Deletes every expired model record, key and setting, on the writer thread (the three statements
+ * are sent together, so they commit together); resolves with the count.
+ */
+export async function purgeExpiredRows(ctx: SqliteContext, now: number): Promise<number> {
+  const counts = await Promise.all(
+    ['oidc_models', 'keys', 'settings'].map((table) =>
+      ctx.write(`DELETE FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ?`, [now]),
+    ),
+  );
+  return counts.reduce((sum, count) => sum + count, 0);
 }

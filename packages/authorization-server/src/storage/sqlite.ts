@@ -1,7 +1,7 @@
 /**
  * The SQLite storage adapter (the default): one file, no server, survives restarts. Built on
- * better-sqlite3; every query runs synchronously on the caller's thread, which is fast for the
- * small rows the authorization server keeps.
+ * better-sqlite3. Reads run synchronously on the caller's thread (fast for the small rows kept
+ * here); the model stores' writes run on a writer thread with group commit (`sqlite-writer.ts`).
  */
 
 import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { assertKey, assertOptionalSeconds, type StorageClockOptions, storageClos
 import { runMigrations, SchemaTooNew } from './sqlite-migrations.js';
 import { purgeExpiredRows, type SqliteContext, SqliteModelStore } from './sqlite-models.js';
 import { SqliteAccountStore, SqliteKeyStore, SqliteSettingStore } from './sqlite-stores.js';
+import { type SqliteWriter, startSqliteWriter } from './sqlite-writer.js';
 
 const debug = debuglog('gatehouse:storage');
 
@@ -175,20 +176,27 @@ export function openSqliteStorage(options: SqliteStorageOptions): SqliteStorage 
     if (error instanceof SchemaTooNew) throw error;
     throw new StorageOpenError(file, (error as Error).message, { cause: error });
   }
-  return createSqliteStorage(db, file, purgeIntervalSeconds, now);
+  return createSqliteStorage(db, file, purgeIntervalSeconds, busyTimeoutMs, now);
 }
 
 function createSqliteStorage(
   db: Database.Database,
   file: string,
   purgeIntervalSeconds: number,
+  busyTimeoutMs: number,
   now: () => number,
 ): SqliteStorage {
   let closed = false;
+  /** Started at the first model write: a storage that is only read (admin commands) needs no thread. */
+  let writer: SqliteWriter | undefined;
   const statements = new Map<string, Database.Statement>();
   const ctx: SqliteContext = {
     db,
     now,
+    write: (sql, params) => {
+      writer ??= startSqliteWriter(file, busyTimeoutMs);
+      return writer.run(sql, params);
+    },
     check(): void {
       if (closed) throw storageClosed('sqlite');
     },
@@ -205,13 +213,12 @@ function createSqliteStorage(
   let timer: NodeJS.Timeout | undefined;
   if (purgeIntervalSeconds > 0) {
     timer = setInterval(() => {
-      try {
-        const count = purgeExpiredRows(ctx, now());
-        debug('purged %d expired rows', count);
-      } catch (error) {
+      purgeExpiredRows(ctx, now()).then(
+        (count) => debug('purged %d expired rows', count),
         // Busy or failing disk: the next tick tries again. Only the code is reported, never data.
-        debug('purge failed: %s', (error as { code?: string }).code ?? (error as Error).name);
-      }
+        (error: unknown) =>
+          debug('purge failed: %s', (error as { code?: string }).code ?? (error as Error).name),
+      );
     }, purgeIntervalSeconds * 1000);
     timer.unref();
   }
@@ -240,6 +247,7 @@ function createSqliteStorage(
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
+      await writer?.close();
       statements.clear();
       db.close();
     },

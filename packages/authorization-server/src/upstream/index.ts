@@ -51,7 +51,11 @@ export { resolveUpstreamOptions, UPSTREAM_DEFAULTS, type UpstreamOptions } from 
 /** Inputs of {@link createUpstreamSignIn}. */
 export interface UpstreamSignInOptions {
   readonly upstream: ResolvedUpstreamOptions;
-  readonly provider: Provider;
+  /**
+   * The oidc-provider instance, or a function returning the current one (the authorization server
+   * replaces its provider when the keys change, see `reloadKeys`).
+   */
+  readonly provider: Provider | (() => Provider);
   readonly storage: Storage;
   /** This server's issuer (`http://127.0.0.1:8080/oauth`); the redirect URI is `${issuer}/upstream/callback`. */
   readonly issuer: string;
@@ -100,7 +104,9 @@ function report(error: unknown): void {
  * account being disabled, does not end grants already given here (they end with their own TTLs).
  */
 export function createUpstreamSignIn(options: UpstreamSignInOptions): UpstreamSignIn {
-  const { upstream, provider, storage, mountPath } = options;
+  const { upstream, storage, mountPath } = options;
+  const given = options.provider;
+  const currentProvider = typeof given === 'function' ? given : () => given;
   const redirectUri = `${options.issuer}/upstream/callback`;
   const callbackPath = `${mountPath}/upstream/callback`;
   const interactionPrefix = `${mountPath}/interaction/`;
@@ -127,7 +133,7 @@ export function createUpstreamSignIn(options: UpstreamSignInOptions): UpstreamSi
   async function loadInteraction(req: IncomingMessage, res: ServerResponse, uid: string) {
     let interaction: Interaction;
     try {
-      interaction = await provider.interactionDetails(req, res);
+      interaction = await currentProvider().interactionDetails(req, res);
     } catch (error) {
       if (!(error instanceof Error && error.name === 'SessionNotFound')) throw error;
       sendError(res, 400, 'sessionNotFound');
@@ -223,7 +229,7 @@ export function createUpstreamSignIn(options: UpstreamSignInOptions): UpstreamSi
     if (accountId === undefined || (await storage.accounts.findById(accountId)) === undefined) {
       return sendUpstreamError(res, 'state_mismatch', upstream.name, signInPage(uid));
     }
-    await provider.interactionFinished(
+    await currentProvider().interactionFinished(
       req,
       res,
       { login: { accountId } },

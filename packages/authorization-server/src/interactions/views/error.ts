@@ -42,6 +42,11 @@ export const errorMessages = {
     message:
       'This page does not match the current step of the sign-in. Go back to your application and start again.',
   },
+  unavailable: {
+    title: 'Temporarily unavailable',
+    message:
+      'The sign-in service cannot reach its database right now. Wait a moment, then reload this page to try again.',
+  },
   internal: {
     title: 'Something went wrong',
     message:

@@ -1,0 +1,304 @@
+/**
+ * Child process of the storage benchmark. Serves, on loopback, one Gatehouse authorization server
+ * (`createAuthorizationServer`, issuer `<origin>/oauth`, one resource) per storage:
+ *
+ * - `sqlite`: SQLite in a temporary directory (the default store);
+ * - `postgres`: PostgreSQL, a database created for this run;
+ * - `sqlite-1m` and `postgres-1m`: the same, with {@link STORED} refresh tokens (and their
+ *   grants) already stored, bulk-inserted straight into `oidc_models` before the server starts
+ *   (PostgreSQL: one `INSERT … SELECT generate_series`; SQLite: one recursive-CTE INSERT), each
+ *   row shaped like what the provider writes, expiring in 14 days.
+ *
+ * Each server gets two clients registered through its registration endpoint (RFC 7591): a
+ * confidential `client_credentials` client (`client_secret_basic`) and a public native client for
+ * the refresh grant. A control endpoint, `POST /mint?target=<name>&count=N`, answers N fresh
+ * refresh tokens stored through the provider's models as a code exchange would (one Grant with
+ * `offline_access` and the resource scope, then a RefreshToken bound to it).
+ *
+ * PostgreSQL: `GATEHOUSE_BENCH_PG`, else `GATEHOUSE_TEST_PG`, else
+ * `postgres://postgres@127.0.0.1:5432/postgres` (an administrative URL: the databases are created
+ * on that server and dropped on exit).
+ *
+ * Prints one JSON line with the targets (and what a second instance of `postgres` needs, see
+ * instance.ts), then serves until SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AuthorizationServer,
+  createAuthorizationServer,
+  openPostgresStorage,
+  openSqliteStorage,
+  type Storage,
+} from '@gatehouse/authorization-server';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { TokenTarget } from '../support/token-load.ts';
+import { type Setup, STORED, TARGET_NAMES, type TargetName } from './setup.ts';
+
+const SCOPE = 'mcp:tools';
+const REFRESH_TTL = 14 * 24 * 3600;
+const ADMIN_URL =
+  process.env.GATEHOUSE_BENCH_PG ||
+  process.env.GATEHOUSE_TEST_PG ||
+  'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function listen(listener: RequestListener): Promise<string> {
+  const server = createServer({ keepAliveTimeout: 60_000 }, listener);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+async function register(registrationUrl: string, metadata: Record<string, unknown>) {
+  const response = await fetch(registrationUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(metadata),
+  });
+  const body = (await response.json()) as { client_id?: string; client_secret?: string };
+  if (response.status !== 201 || body.client_id === undefined) {
+    throw new Error(`registration failed: HTTP ${response.status} ${JSON.stringify(body)}`);
+  }
+  return { clientId: body.client_id, clientSecret: body.client_secret ?? '' };
+}
+
+// --- bulk seeding ---------------------------------------------------------------------------------
+
+/**
+ * The stored rows' SQL, shared by both engines: RefreshToken `rt-<n>` (a 43-character random-looking
+ * id, as the provider's) and its Grant, both expiring at `expires`.
+ */
+function seedSelect(now: number, expires: number, series: string): string {
+  const id = "substr(md5('rt' || i) || md5('tr' || i), 1, 43)";
+  return `
+    SELECT 'RefreshToken', ${id},
+      '{"kind":"RefreshToken","jti":"' || ${id} || '","accountId":"stored-account","clientId":"stored-client","grantId":"grant-' || i || '","gty":"authorization_code","scope":"offline_access mcp:tools","resource":"http://127.0.0.1/mcp","rotations":0,"iat":${now},"exp":${expires},"authTime":${now}}',
+      'grant-' || i, ${expires}
+    FROM ${series}
+    UNION ALL
+    SELECT 'Grant', 'grant-' || i,
+      '{"kind":"Grant","jti":"grant-' || i || '","accountId":"stored-account","clientId":"stored-client","openid":{"scope":"offline_access"},"resources":{"http://127.0.0.1/mcp":"mcp:tools"},"iat":${now},"exp":${expires}}',
+      NULL, ${expires}
+    FROM ${series}`;
+}
+
+async function seedPostgres(url: string, count: number): Promise<number> {
+  const started = performance.now();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    await client.query(
+      `INSERT INTO oidc_models (model, id, payload, grant_id, expires_at)
+       ${seedSelect(now, now + REFRESH_TTL, `generate_series(1, ${count}) AS s(i)`)}`,
+    );
+    await client.query('VACUUM ANALYZE oidc_models');
+    // Flush the bulk insert now, so its checkpoint does not run during the measured rounds (needs
+    // superuser or pg_checkpoint; skipped otherwise).
+    await client.query('CHECKPOINT').catch(() => undefined);
+  } finally {
+    await client.end();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+function seedSqlite(path: string, count: number): number {
+  const started = performance.now();
+  const db = new Database(path);
+  try {
+    // SQLite has no md5(): the ids are hex of a multiplicative hash, as unique and as scattered.
+    db.function('md5', { deterministic: true }, (text: unknown) => {
+      let h = 0xcbf29ce484222325n;
+      for (const byte of Buffer.from(String(text)))
+        h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return h.toString(16).padStart(16, '0').repeat(2);
+    });
+    const now = Math.floor(Date.now() / 1000);
+    db.exec(`
+      BEGIN;
+      WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${count})
+      INSERT INTO oidc_models (model, id, payload, grant_id, expires_at)
+      ${seedSelect(now, now + REFRESH_TTL, 's')};
+      COMMIT;
+      ANALYZE;
+    `);
+  } finally {
+    db.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+// --- servers --------------------------------------------------------------------------------------
+
+interface Served {
+  server: AuthorizationServer;
+  target: TokenTarget;
+  accountId: string;
+}
+
+async function serve(storage: Storage): Promise<Served> {
+  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
+  const origin = await listen((req, res) => listener(req, res));
+  const resource = `${origin}/mcp`;
+  const server = await createAuthorizationServer({
+    issuer: `${origin}/oauth`,
+    storage,
+    resources: [{ resource, scopes: { [SCOPE]: 'Use the tools' } }],
+  });
+  listener = server.listener;
+  const account = await server.accounts.create('bench', 'a long benchmark passphrase');
+  const cc = await register(`${server.issuer}/reg`, {
+    client_name: 'bench service',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+  const refresh = await register(`${server.issuer}/reg`, {
+    client_name: 'bench native app',
+    application_type: 'native',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    token_endpoint_auth_method: 'none',
+  });
+  return {
+    server,
+    accountId: account.id,
+    target: {
+      tokenUrl: `${server.issuer}/token`,
+      resource,
+      basic: basic(cc.clientId, cc.clientSecret),
+      refreshClientId: refresh.clientId,
+    },
+  };
+}
+
+/** Stores `count` refresh tokens as a code exchange would (see the file comment); resolves their values. */
+async function mintRefreshTokens(served: Served, count: number): Promise<string[]> {
+  const { provider } = served.server;
+  const client = await provider.Client.find(served.target.refreshClientId);
+  if (client === undefined) throw new Error('bench: refresh client not found');
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const grant = new provider.Grant({ accountId: served.accountId, clientId: client.clientId });
+    grant.addOIDCScope('offline_access');
+    grant.addResourceScope(served.target.resource, SCOPE);
+    const grantId = await grant.save();
+    const token = new provider.RefreshToken({
+      accountId: served.accountId,
+      client,
+      grantId,
+      gty: 'authorization_code',
+      resource: served.target.resource,
+      rotations: 0,
+      scope: `offline_access ${SCOPE}`,
+      authTime: Math.floor(Date.now() / 1000),
+    });
+    tokens.push(await token.save());
+  }
+  return tokens;
+}
+
+const admin = new pg.Client({ connectionString: ADMIN_URL });
+await admin.connect();
+const databases: string[] = [];
+async function createDatabase(): Promise<string> {
+  const name = `gatehouse_bench_${randomBytes(5).toString('hex')}`;
+  await admin.query(`CREATE DATABASE "${name}"`);
+  databases.push(name);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-storage-'));
+const storages: Storage[] = [];
+const served = {} as Record<TargetName, Served>;
+const seeded = { sqlite: 0, postgres: 0 };
+let postgresUrl = '';
+
+async function cleanup(): Promise<void> {
+  await Promise.allSettled(Object.values(served).map((s) => s.server.close()));
+  await Promise.allSettled(storages.map((s) => s.close()));
+  for (const name of databases)
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+  await admin.end().catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+try {
+  for (const name of TARGET_NAMES) {
+    let storage: Storage;
+    if (name.startsWith('sqlite')) {
+      const path = join(dataDir, `${name}.db`);
+      storage = openSqliteStorage({ path, purgeIntervalSeconds: 0 });
+      if (name === 'sqlite-1m') {
+        await storage.close();
+        seeded.sqlite = seedSqlite(path, STORED);
+        storage = openSqliteStorage({ path, purgeIntervalSeconds: 0 });
+      }
+    } else {
+      const url = await createDatabase();
+      if (name === 'postgres') postgresUrl = url;
+      storage = await openPostgresStorage({ connectionString: url, purgeIntervalSeconds: 0 });
+      if (name === 'postgres-1m') seeded.postgres = await seedPostgres(url, STORED);
+    }
+    storages.push(storage);
+    served[name] = await serve(storage);
+  }
+} catch (error) {
+  await cleanup();
+  throw error;
+}
+
+async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const count = Number(url.searchParams.get('count'));
+  const target = url.searchParams.get('target') as TargetName | null;
+  if (
+    req.method !== 'POST' ||
+    url.pathname !== '/mint' ||
+    !Number.isSafeInteger(count) ||
+    count < 1 ||
+    target === null ||
+    !TARGET_NAMES.includes(target)
+  ) {
+    res.writeHead(400).end();
+    return;
+  }
+  const tokens = await mintRefreshTokens(served[target], count);
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokens));
+}
+const controlUrl = await listen((req, res) => {
+  control(req, res).catch((error: unknown) => {
+    res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+  });
+});
+
+const setup: Setup = {
+  targets: Object.fromEntries(TARGET_NAMES.map((name) => [name, served[name].target])) as Setup['targets'],
+  controlUrl,
+  seeded,
+  secondInstance: {
+    databaseUrl: postgresUrl,
+    issuer: served.postgres.server.issuer,
+    resource: served.postgres.target.resource,
+    scope: SCOPE,
+  },
+};
+process.stdout.write(`${JSON.stringify(setup)}\n`);
+
+process.once('SIGTERM', () => {
+  void cleanup().then(() => process.exit(0));
+});
