@@ -7,6 +7,7 @@
  * | {@link InvalidToken}                   | 401    | `Bearer error="invalid_token", error_description="…", resource_metadata="…"[, scope="…"]` |
  * | {@link InsufficientScope}              | 403    | `Bearer error="insufficient_scope", scope="…", resource_metadata="…", error_description="…"` |
  * | {@link InvalidRequest}                 | 400    | `Bearer error="invalid_request", error_description="…", resource_metadata="…"` |
+ * | {@link InvalidDpopProof}               | 401    | `DPoP error="invalid_dpop_proof", error_description="…", algs="…", resource_metadata="…"` |
  * | {@link TemporarilyUnavailable}         | 503    | none; `Retry-After` instead                                           |
  * | anything else                          | 500    | none; generic JSON-RPC error body, details only on the diagnostics channel |
  *
@@ -18,6 +19,10 @@
  * Every response has a JSON body `{ error, error_description }` (or a JSON-RPC error for the 500)
  * and `Cache-Control: no-store`. Descriptions are reduced to the RFC 6750 `error_description`
  * character set; a description that contains the presented token is replaced by a generic one.
+ * With DPoP enabled (`dpop` option, RFC 9449 §7.1–7.2), a `DPoP algs="…"` challenge follows the
+ * `Bearer` one (or replaces it when DPoP is required), and the error parameters go on the challenge
+ * of the scheme the request used.
+ *
  * This module does NOT decide which error applies: it only renders one.
  */
 import {
@@ -30,6 +35,7 @@ import {
   TemporarilyUnavailable,
 } from '@gatehouse/core';
 import { publish } from './diagnostics.js';
+import { InvalidDpopProof } from './dpop/invalid-dpop-proof.js';
 import { OFFLINE_ACCESS } from './scopes.js';
 
 /** Defaults of {@link ChallengeOptions}. */
@@ -52,6 +58,18 @@ export interface ChallengeOptions {
   token?: string;
   /** `Retry-After` seconds on 503. Default {@link CHALLENGE_DEFAULTS}.retryAfterSeconds. */
   retryAfterSeconds?: number;
+  /** DPoP support of the resource (see the module comment). Default: none, `Bearer` challenges only. */
+  dpop?: DpopChallengeOptions;
+}
+
+/** How a resource with DPoP support challenges (RFC 9449 §7.1). */
+export interface DpopChallengeOptions {
+  /** The proof algorithms accepted, sent as `algs`. */
+  algorithms: readonly string[];
+  /** Only DPoP-bound tokens are accepted: no `Bearer` challenge. */
+  required: boolean;
+  /** The scheme the request presented its token with, if any: its challenge carries the error. */
+  presented?: 'Bearer' | 'DPoP';
 }
 
 const GENERIC_DESCRIPTIONS: Record<string, string> = {
@@ -120,6 +138,39 @@ export function bearerChallenge(error: unknown, options: ChallengeOptions): Chal
   return undefined;
 }
 
+/**
+ * Every challenge for an OAuth error: the {@link bearerChallenge} alone, or with DPoP support the
+ * `Bearer` and `DPoP` challenges (RFC 9449 §7.1, §7.2); `undefined` for errors without a challenge.
+ */
+export function challengesFor(error: unknown, options: ChallengeOptions): Challenge[] | undefined {
+  const { dpop } = options;
+  if (error instanceof InvalidDpopProof && dpop !== undefined) {
+    const params = {
+      error: 'invalid_dpop_proof',
+      error_description: sanitizeDescription(error.error_description, 'invalid_dpop_proof', options.token),
+      algs: dpop.algorithms.join(' '),
+      resource_metadata: options.resourceMetadataUrl,
+    };
+    const dpopChallenge: Challenge = { scheme: 'DPoP', params };
+    if (dpop.required) return [dpopChallenge];
+    return [{ scheme: 'Bearer', params: { resource_metadata: options.resourceMetadataUrl } }, dpopChallenge];
+  }
+  const bearer = bearerChallenge(error, options);
+  if (bearer === undefined || dpop === undefined) return bearer === undefined ? undefined : [bearer];
+  const { resource_metadata, scope } = bearer.params;
+  const plain: Record<string, string> = {
+    ...(resource_metadata === undefined ? {} : { resource_metadata }),
+    ...(scope === undefined ? {} : { scope }),
+  };
+  const errorOnDpop = dpop.required || dpop.presented === 'DPoP';
+  const dpopChallenge: Challenge = {
+    scheme: 'DPoP',
+    params: { algs: dpop.algorithms.join(' '), ...(errorOnDpop ? bearer.params : plain) },
+  };
+  if (dpop.required) return [dpopChallenge];
+  return [errorOnDpop ? { scheme: 'Bearer', params: plain } : bearer, dpopChallenge];
+}
+
 function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -144,17 +195,18 @@ export function internalErrorResponse(error: unknown, reason?: string): Response
  * // 401, WWW-Authenticate: Bearer resource_metadata="https://h/.well-known/oauth-protected-resource/mcp", scope="mcp:read"
  */
 export function errorResponse(error: unknown, options: ChallengeOptions): Response {
-  const challenge = bearerChallenge(error, options);
-  if (challenge !== undefined) {
+  const challenges = challengesFor(error, options);
+  if (challenges !== undefined) {
     const oauth = error as OAuthError;
-    const description = challenge.params.error_description;
+    const description = challenges.find((challenge) => challenge.params.error !== undefined)?.params
+      .error_description;
     const body = {
       error: oauth.error,
       error_description:
         description ?? sanitizeDescription(oauth.error_description, oauth.error, options.token),
     };
     publish({ type: 'rejected', status: oauth.status, error: oauth.error });
-    return jsonResponse(oauth.status, body, { 'WWW-Authenticate': buildWwwAuthenticate(challenge) });
+    return jsonResponse(oauth.status, body, { 'WWW-Authenticate': buildWwwAuthenticate(challenges) });
   }
   if (error instanceof TemporarilyUnavailable) {
     const seconds = options.retryAfterSeconds ?? CHALLENGE_DEFAULTS.retryAfterSeconds;

@@ -12,6 +12,14 @@ export * from './bearer.js';
 export * from './challenge.js';
 export * from './cors.js';
 export { DIAGNOSTICS_CHANNEL, type ResourceServerEvent } from './diagnostics.js';
+export {
+  createDpopProofVerifier,
+  DPOP_DEFAULTS,
+  type DpopOptions,
+  type DpopProofExpectations,
+  type DpopProofVerifier,
+} from './dpop/dpop-proof-verifier.js';
+export { InvalidDpopProof } from './dpop/invalid-dpop-proof.js';
 export * from './origin.js';
 export * from './protected-resource-metadata.js';
 export * from './resource-server.js';

@@ -33,6 +33,10 @@ export interface ProtectedResourceMetadataOptions {
   resourceName?: string;
   /** URL of developer documentation (RFC 9728 `resource_documentation`). Default: omitted. */
   resourceDocumentation?: string;
+  /** DPoP proof algorithms accepted (RFC 9728 `dpop_signing_alg_values_supported`, RFC 9449). Default: omitted. */
+  dpopSigningAlgValuesSupported?: readonly string[];
+  /** Only DPoP-bound tokens accepted (RFC 9728 `dpop_bound_access_tokens_required`). Default: omitted (false). */
+  dpopBoundAccessTokensRequired?: boolean;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -137,6 +141,10 @@ export function createProtectedResourceMetadata(
   if (options.resourceDocumentation !== undefined) {
     document.resource_documentation = validateHttpUrl(options.resourceDocumentation, 'resourceDocumentation');
   }
+  if (options.dpopSigningAlgValuesSupported !== undefined) {
+    document.dpop_signing_alg_values_supported = [...options.dpopSigningAlgValuesSupported];
+  }
+  if (options.dpopBoundAccessTokensRequired === true) document.dpop_bound_access_tokens_required = true;
   try {
     return validateProtectedResourceMetadata(document, { expectedResource: resource });
   } catch (cause) {

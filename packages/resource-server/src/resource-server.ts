@@ -8,8 +8,9 @@
  * | step                | failure                       | spec                                              |
  * | ------------------- | ----------------------------- | ------------------------------------------------- |
  * | `Origin` / `Host`   | 403, JSON-RPC error, no `id`  | MCP transports § Security Warning                 |
- * | `Authorization`     | 401 no error / 400            | RFC 6750 §2.1, §3.1; MCP § Token Requirements     |
+ * | `Authorization`     | 401 no error / 400            | RFC 6750 §2.1, §3.1; RFC 9449 §7.1; MCP § Token Requirements |
  * | token verification  | 401 `invalid_token` / 503     | OAuth 2.1 §5.2, RFC 8707 §2, RFC 9068 §4          |
+ * | key binding, proof  | 401 `invalid_token` / `invalid_dpop_proof` | RFC 9449 §4.3, §6, §7.1–7.2 (a `cnf.jkt` token never as Bearer) |
  * | scopes              | 403 `insufficient_scope`      | RFC 6750 §3.1; MCP 2025-11-25 § Scope Challenge Handling; 2026-07-28 S6 |
  *
  * Every 401/403/400 carries `resource_metadata` (RFC 9728 §5.1, required by MCP 2025-06-18).
@@ -26,9 +27,19 @@ import {
   protectedResourceMetadataUrl,
 } from '@gatehouse/core';
 import { type AuthInfo, createAuthInfo } from './auth-info.js';
-import { extractBearerToken } from './bearer.js';
 import { CHALLENGE_DEFAULTS, errorResponse, internalErrorResponse } from './challenge.js';
 import { publish } from './diagnostics.js';
+import {
+  createDpopProofVerifier,
+  type DpopOptions,
+  type DpopProofVerifier,
+} from './dpop/dpop-proof-verifier.js';
+import {
+  checkTokenBinding,
+  extractPresentedToken,
+  type PresentedToken,
+  presentsDpop,
+} from './dpop/token-binding.js';
 import { BODY_DEFAULTS, bodyTooLargeResponse, readJsonBody } from './json-body.js';
 import { createOriginCheck, type OriginOptions } from './origin.js';
 import { createMetadataHandler, createProtectedResourceMetadata } from './protected-resource-metadata.js';
@@ -81,6 +92,14 @@ export interface ResourceServerOptions {
   maxBodyBytes?: number;
   /** `Retry-After` of 503 answers (verifier unreachable), in seconds. Default 5. */
   retryAfterSeconds?: number;
+  /**
+   * DPoP (RFC 9449; MCP extension `io.modelcontextprotocol/auth/dpop`): `true` or {@link DpopOptions}
+   * accept `Authorization: DPoP` with a proof for DPoP-bound tokens (`cnf.jkt`), publish
+   * `dpop_signing_alg_values_supported` (and `dpop_bound_access_tokens_required` with `required`),
+   * and add a `DPoP` challenge. Default: off (the `DPoP` scheme is answered like no credentials).
+   * Whatever this says, a DPoP-bound token presented as `Bearer` is refused (RFC 9449 §7.2).
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 /** A configured resource server (see {@link createResourceServer}). */
@@ -130,6 +149,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'metadataMaxAgeSeconds',
   'maxBodyBytes',
   'retryAfterSeconds',
+  'dpop',
 ]);
 
 const BODYLESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
@@ -203,7 +223,20 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     );
   }
   const resource = canonicalResourceUri(options.resource);
+  if (options.dpop !== undefined && typeof options.dpop !== 'boolean' && typeof options.dpop !== 'object') {
+    throw invalidArgument('"dpop" must be a boolean or DPoP options', 'ERR_INVALID_ARG_TYPE');
+  }
+  const dpop: DpopProofVerifier | undefined =
+    options.dpop === undefined || options.dpop === false
+      ? undefined
+      : createDpopProofVerifier(options.dpop === true ? {} : options.dpop);
   const metadata = createProtectedResourceMetadata({
+    ...(dpop === undefined
+      ? {}
+      : {
+          dpopSigningAlgValuesSupported: dpop.algorithms,
+          ...(dpop.required ? { dpopBoundAccessTokensRequired: true } : {}),
+        }),
     resource,
     authorizationServers: options.authorizationServers,
     ...(options.scopesSupported === undefined ? {} : { scopesSupported: options.scopesSupported }),
@@ -252,30 +285,49 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     return requiredScopesFor(read.value, requirements);
   }
 
-  function render(error: unknown, scope?: readonly string[], token?: string): Response {
+  const publicOrigin = new URL(resource).origin;
+
+  function render(
+    error: unknown,
+    scope: readonly string[] | undefined,
+    request: Request,
+    presented?: PresentedToken,
+  ): Response {
+    const dpopUsed =
+      presented === undefined ? presentsDpop(request, dpop !== undefined) : presented.scheme === 'DPoP';
     return errorResponse(error, {
       resourceMetadataUrl: metadataUrl,
       retryAfterSeconds,
       ...(scope === undefined ? {} : { scope }),
-      ...(token === undefined ? {} : { token }),
+      ...(presented === undefined ? {} : { token: presented.token }),
+      ...(dpop === undefined
+        ? {}
+        : {
+            dpop: {
+              algorithms: dpop.algorithms,
+              required: dpop.required,
+              presented: dpopUsed ? 'DPoP' : 'Bearer',
+            },
+          }),
     });
   }
 
   async function authenticate(request: Request, body?: unknown): Promise<AuthInfo | Response> {
-    let token: string | undefined;
+    let presented: PresentedToken | undefined;
     try {
       const refused = checkOrigin(request);
       if (refused !== undefined) return refused;
 
       let info: AuthInfo;
       try {
-        token = extractBearerToken(request);
-        info = await verifier.verify(token);
+        presented = extractPresentedToken(request, dpop !== undefined);
+        info = await verifier.verify(presented.token);
+        await checkTokenBinding(request, presented, info, dpop, publicOrigin);
       } catch (error) {
         // A 401 tells the client which scopes to ask for (MCP 2025-11-25 § Scope Selection Strategy).
         // When the body cannot be read, the challenge simply goes without `scope`.
         const scopes = await scopesOf(request, body);
-        return render(error, Array.isArray(scopes) ? scopes : undefined, token);
+        return render(error, Array.isArray(scopes) ? scopes : undefined, request, presented);
       }
 
       const scopes = await scopesOf(request, body);
@@ -283,7 +335,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       try {
         assertScopes(info.scopes, scopes, hierarchy);
       } catch (error) {
-        return render(error, undefined, token);
+        return render(error, undefined, request, presented);
       }
       publish({ type: 'authenticated', subject: info.subject, clientId: info.clientId, scopes: info.scopes });
       if (info.resourceMetadataUrl !== undefined) return info;
@@ -303,6 +355,12 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     checkOrigin,
     requiredScopes: (body: unknown) => requiredScopesFor(body, requirements),
     authenticate,
-    errorResponse: (error: unknown, scope?: readonly string[]) => render(error, scope),
+    errorResponse: (error: unknown, scope?: readonly string[]) =>
+      errorResponse(error, {
+        resourceMetadataUrl: metadataUrl,
+        retryAfterSeconds,
+        ...(scope === undefined ? {} : { scope }),
+        ...(dpop === undefined ? {} : { dpop: { algorithms: dpop.algorithms, required: dpop.required } }),
+      }),
   });
 }

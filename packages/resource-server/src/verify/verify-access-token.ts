@@ -1,6 +1,7 @@
-import { invalidArgument } from '@gatehouse/core';
+import { InvalidToken, invalidArgument } from '@gatehouse/core';
 import type { AuthInfo } from '../auth-info.js';
 import { extractBearerToken } from '../bearer.js';
+import { boundKeyThumbprint } from '../dpop/token-binding.js';
 import { createIntrospectionVerifier, type IntrospectionVerifierOptions } from './introspection-verifier.js';
 import { createJwtVerifier, type JwtVerifierOptions } from './jwt-verifier.js';
 import type { AccessTokenVerifier } from './types.js';
@@ -63,7 +64,9 @@ const verifiers = new WeakMap<object, AccessTokenVerifier>();
  *
  * Rejects with `InvalidToken` (401; `tokenPresent: false` when there was no token),
  * `InvalidRequest` (400: malformed header, token in the query string) or `TemporarilyUnavailable`
- * (503). Does NOT check scopes or the `Origin` header.
+ * (503); a DPoP-bound token (`cnf.jkt`) is an `InvalidToken` here, never accepted as a bearer
+ * token (RFC 9449 §7.2; `createResourceServer` with `dpop` checks DPoP proofs). Does NOT check
+ * scopes or the `Origin` header.
  *
  * @example
  * const options = { issuer, audience: 'https://mcp.example.com/mcp', jwksUri };
@@ -84,5 +87,11 @@ export async function verifyAccessToken(
     }
   }
   const token = extractBearerToken(request);
-  return verifier.verify(token);
+  const info = await verifier.verify(token);
+  if (boundKeyThumbprint(info.claims) !== undefined) {
+    throw new InvalidToken({
+      description: 'the access token is DPoP-bound: present it with the DPoP scheme and a proof',
+    });
+  }
+  return info;
 }
