@@ -121,7 +121,8 @@ describe('client discovery and registration against Gatehouse servers', () => {
     expect(client?.redirectUris).toEqual([redirectUri]);
     expect(client?.metadata()).toMatchObject({
       application_type: 'native',
-      grant_types: ['authorization_code', 'refresh_token'],
+      // The embedded server offers the device authorization grant (RFC 8628): it is asked for too.
+      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     });
   });
 });

@@ -35,7 +35,52 @@ describe('buildAuthorizationUrl', () => {
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
       resource: base.resource,
+      prompt: 'consent',
     });
+  });
+
+  it('asks for consent when it asks for offline_access (OpenID Connect Core §11), and only then', () => {
+    const oidc = metadata({ scopes_supported: ['mcp:tools', 'offline_access'] });
+    const offline = buildAuthorizationUrl({ ...base, metadata: oidc, scope: ['mcp:tools'] });
+    expect(offline.searchParams.get('scope')).toBe('mcp:tools offline_access');
+    expect(offline.searchParams.getAll('prompt')).toEqual(['consent']);
+    // The AS does not list offline_access: not asked for, no prompt.
+    const plain = buildAuthorizationUrl({
+      ...base,
+      metadata: metadata({ scopes_supported: ['mcp:tools'] }),
+      scope: ['mcp:tools'],
+    });
+    expect(plain.searchParams.get('scope')).toBe('mcp:tools');
+    expect(plain.searchParams.has('prompt')).toBe(false);
+    // No scope at all (the server's default): no offline_access, no prompt.
+    expect(buildAuthorizationUrl({ ...base, metadata: oidc }).searchParams.has('prompt')).toBe(false);
+    // An endpoint query's own prompt is replaced, not doubled.
+    const endpoint = `${issuer}/authorize?prompt=login`;
+    const replaced = buildAuthorizationUrl({
+      ...base,
+      metadata: metadata({ scopes_supported: ['offline_access'], authorization_endpoint: endpoint }),
+      scope: ['mcp:tools'],
+    });
+    expect(replaced.searchParams.getAll('prompt')).toEqual(['consent']);
+  });
+
+  it('does not send prompt=consent to a server whose prompt_values_supported lacks it', () => {
+    const url = buildAuthorizationUrl({
+      ...base,
+      metadata: metadata({
+        scopes_supported: ['offline_access'],
+        prompt_values_supported: ['none', 'login'],
+      }),
+      scope: ['mcp:tools'],
+    });
+    expect(url.searchParams.get('scope')).toBe('mcp:tools offline_access');
+    expect(url.searchParams.has('prompt')).toBe(false);
+    const listed = buildAuthorizationUrl({
+      ...base,
+      metadata: metadata({ scopes_supported: ['offline_access'], prompt_values_supported: ['consent'] }),
+      scope: ['mcp:tools'],
+    });
+    expect(listed.searchParams.get('prompt')).toBe('consent');
   });
 
   it('refuses an authorization endpoint that is not https (http only on loopback)', () => {

@@ -2,7 +2,8 @@
  * The authorization request of the authorization code flow (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1) as
  * an MCP client sends it: PKCE `S256` (RFC 7636 §4.3), `state` (RFC 6749 §10.12), `resource`
  * (RFC 8707 §2; MCP 2025-06-18+ MUST, always), and the MCP scope selection strategy (MCP 2025-11-25
- * and 2026-07-28 § Scope Selection Strategy; § Refresh Tokens for `offline_access`).
+ * and 2026-07-28 § Scope Selection Strategy; § Refresh Tokens for `offline_access`, with
+ * `prompt=consent` as OpenID Connect Core 1.0 §11 requires of a request for it).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -84,6 +85,31 @@ export function selectScopes(selection: ScopeSelection): string[] | undefined {
   return [...scopes];
 }
 
+/**
+ * Whether an authorization request for `scopes` carries `prompt=consent`: when it asks for
+ * `offline_access`. OpenID Connect Core 1.0 §11: "When offline access is requested, a prompt
+ * parameter value of consent MUST be used unless other conditions for processing the request
+ * permitting offline access to the requested resources are in place"; OpenID providers (node
+ * oidc-provider among them) drop `offline_access` from a request without it, and then issue no
+ * refresh token or one that ends with the browser session. `offline_access` is only ever added for
+ * an authorization server that lists it (`selectScopes`), i.e. one following that convention.
+ *
+ * The cost: such a server shows its consent page at every interactive authorization, even for
+ * scopes granted before. An MCP client authorizes interactively only when it holds no usable
+ * refresh token, and the refresh token this buys is what spares the user later prompts.
+ *
+ * Not sent when the server's metadata has a `prompt_values_supported` list (OpenID Connect
+ * "Initiating User Registration via OpenID Connect 1.0", discovery metadata) without `consent`.
+ */
+export function needsConsentPrompt(
+  scopes: readonly string[] | undefined,
+  metadata: Readonly<AuthorizationServerMetadata>,
+): boolean {
+  if (scopes === undefined || !scopes.includes('offline_access')) return false;
+  const values = metadata.prompt_values_supported;
+  return !Array.isArray(values) || values.includes('consent');
+}
+
 /** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
@@ -137,7 +163,8 @@ export function authorizationEndpointUrl(metadata: Readonly<AuthorizationServerM
  * Builds the URL the user's browser is sent to (RFC 6749 §4.1.1): the metadata's
  * `authorization_endpoint` (its own query kept, RFC 6749 §3.1) with `response_type=code`,
  * `client_id`, `redirect_uri`, `scope` ({@link selectScopes}), `state`, `code_challenge`,
- * `code_challenge_method=S256` and `resource`.
+ * `code_challenge_method=S256`, `resource`, and `prompt=consent` when `scope` has `offline_access`
+ * ({@link needsConsentPrompt}).
  *
  * Misuse (a missing option, a bad scope token, a `resource` or `redirectUri` that is not an
  * absolute URL without fragment) is a `TypeError`. An endpoint that is missing or not
@@ -184,6 +211,7 @@ export function buildAuthorizationUrl(options: AuthorizationUrlOptions): URL {
   params.set('client_id', clientId);
   params.set('redirect_uri', redirectUri);
   if (scopes !== undefined) params.set('scope', scopes.join(' '));
+  if (needsConsentPrompt(scopes, options.metadata)) params.set('prompt', 'consent');
   params.set('state', state);
   params.set('code_challenge', codeChallenge);
   params.set('code_challenge_method', 'S256');

@@ -13,8 +13,9 @@
  */
 import { invalidArgument, isLoopbackHostname } from '@gatehouse/core';
 import type { Discovery } from '../discovery/discover.js';
+import type { DpopSession } from '../dpop/dpop-proof.js';
 import type { TokenEndpointClient } from '../grants/client-authentication.js';
-import { authorizationCodeGrantRequest } from '../grants/token-request.js';
+import { authorizationCodeGrantRequest, type TokenRequestOptions } from '../grants/token-request.js';
 import { processTokenResponse, type TokenSet } from '../grants/token-response.js';
 import { type ClientHttpOptions, rejectUnknownOptions, resolveFetch } from '../http.js';
 import type { ClientRegistration } from '../registration/types.js';
@@ -45,6 +46,11 @@ export interface AuthorizeWithBrowserOptions extends ClientHttpOptions, OpenBrow
    * pass `port` (a number or a range) to choose.
    */
   readonly listener?: Omit<LoopbackListenerOptions, 'signal' | 'checkCallback'>;
+  /**
+   * Ask for DPoP-bound tokens (RFC 9449 §5): the code is redeemed with a proof of this session's
+   * key (see `TokenRequestOptions.dpop`). Default: none (bearer tokens).
+   */
+  readonly dpop?: DpopSession;
 }
 
 /** The result of {@link authorizeWithBrowser}. Holds secrets: store it protected, never log it. */
@@ -65,6 +71,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'registration',
   'scope',
   'listener',
+  'dpop',
 ]);
 
 /** The first loopback http redirect URI of the registration, parsed. */
@@ -180,11 +187,22 @@ export async function authorizeWithBrowser(
   options: AuthorizeWithBrowserOptions,
 ): Promise<BrowserAuthorization> {
   checkOptions(options);
-  const { discovery, registration, scope, listener: given, fetch, policy, signal, ...browser } = options;
-  const http: ClientHttpOptions = {
+  const {
+    discovery,
+    registration,
+    scope,
+    listener: given,
+    fetch,
+    policy,
+    signal,
+    dpop,
+    ...browser
+  } = options;
+  const http: TokenRequestOptions = {
     ...(fetch === undefined ? {} : { fetch }),
     ...(policy === undefined ? {} : { policy }),
     ...(signal === undefined ? {} : { signal }),
+    ...(dpop === undefined ? {} : { dpop }),
   };
   const { metadata } = discovery.authorizationServer;
   const resource = discovery.resource;
@@ -237,7 +255,10 @@ export async function authorizeWithBrowser(
     { code, codeVerifier: pkce.codeVerifier, redirectUri, resource },
     http,
   );
-  const tokens = await processTokenResponse(response, { expectedResource: resource });
+  const tokens = await processTokenResponse(response, {
+    expectedResource: resource,
+    dpop: dpop !== undefined,
+  });
   return Object.freeze({
     tokens,
     requestedScopes: selectScopes({ scope: requestedScope, resourceScopesSupported, metadata }),

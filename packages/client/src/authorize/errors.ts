@@ -67,8 +67,13 @@ export class AuthorizationTimeout extends Error {
   readonly code = 'ERR_AUTHORIZATION_TIMEOUT';
   readonly timeoutMs: number;
 
-  constructor(timeoutMs: number) {
-    super(`no authorization response arrived within ${timeoutMs} ms; the loopback listener is closed`);
+  /** `options.message` replaces the loopback listener's message (the device grant has its own). */
+  constructor(timeoutMs: number, options: { message?: string; cause?: unknown } = {}) {
+    super(
+      options.message ??
+        `no authorization response arrived within ${timeoutMs} ms; the loopback listener is closed`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.timeoutMs = timeoutMs;
     Object.defineProperty(this, timeoutBrand, { value: true });
   }

@@ -58,6 +58,16 @@ describe('discover (MCP 2026-07-28 client algorithm steps 1-6)', () => {
     ).rejects.toThrow(TypeError);
   });
 
+  it('requests the resource exactly as the PRM publishes it (the origin, from the root URL)', async () => {
+    const fetch = cannedFetch({
+      [PRM_ROOT]: () => json({ resource: 'https://mcp.example.com', authorization_servers: [AS1] }),
+      [AS1_META]: () => json(asMetadata(AS1)),
+    });
+    const found = await discover(SERVER, { fetch });
+    expect(found.resource).toBe('https://mcp.example.com');
+    expect(found.protectedResource?.url).toBe(PRM_ROOT);
+  });
+
   it('stops when the PRM is for another resource', async () => {
     const fetch = cannedFetch({
       [PRM_URL]: () => json({ resource: 'https://mcp.example.com/other', authorization_servers: [AS1] }),
@@ -81,6 +91,19 @@ describe('discover (MCP 2026-07-28 client algorithm steps 1-6)', () => {
     expect(fetch.calls.every((call) => call.init.headers['mcp-protocol-version'] === '2025-03-26')).toBe(
       true,
     );
+  });
+
+  it('accepts a legacy document whose issuer is of the same origin with a path, not of another origin', async () => {
+    const mounted = cannedFetch({ [LEGACY_ROOT]: () => json(asMetadata('https://mcp.example.com/oauth')) });
+    const found = await discover(SERVER, { fetch: mounted });
+    expect(found.authorizationServer).toMatchObject({
+      issuer: 'https://mcp.example.com/oauth',
+      legacy: true,
+    });
+    const foreign = cannedFetch({ [LEGACY_ROOT]: () => json(asMetadata('https://auth.example.com/oauth')) });
+    const error = await discover(SERVER, { fetch: foreign }).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).attribute).toBe('issuer');
   });
 
   it('uses the default endpoints when the legacy server has no metadata either', async () => {

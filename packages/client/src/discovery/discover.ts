@@ -53,7 +53,12 @@ export interface DiscoverOptions extends DiscoveryHttpOptions {
 
 /** The result of {@link discover}. */
 export interface Discovery {
-  /** The MCP server's canonical URI (core `canonicalResourceUri`): the RFC 8707 `resource` to request. */
+  /**
+   * The RFC 8707 `resource` to request: the Protected Resource Metadata's `resource` exactly as
+   * published (it was checked to designate this server; e.g. its origin when the document came from
+   * the root well-known URL), else, for a legacy server, the MCP server's canonical URI (core
+   * `canonicalResourceUri`).
+   */
   readonly resource: string;
   /** Where the Protected Resource Metadata was found and the document; absent for a legacy server. */
   readonly protectedResource?: {
@@ -112,7 +117,8 @@ function selectIssuer(
  *
  * 1. the canonical resource URI of `serverUrl`;
  * 2. its Protected Resource Metadata (`discoverProtectedResource`: the challenge's
- *    `resource_metadata`, then path-inserted, then root), whose `resource` must designate the server;
+ *    `resource_metadata`, then path-inserted, then root), whose `resource` must designate the server
+ *    and becomes the `resource` to request, exactly as published;
  * 3. one of its `authorization_servers` (the first, unless `selectAuthorizationServer` says otherwise);
  * 4. that server's metadata (`discoverAuthorizationServer`: RFC 8414, OIDC insertion, OIDC
  *    appending; issuer identical; PKCE S256 required);
@@ -158,7 +164,7 @@ export async function discover(serverUrl: string, options: DiscoverOptions = {})
     const issuer = selectIssuer(protectedResource.metadata.authorization_servers, selectAuthorizationServer);
     const { metadata, url, legacy } = await discoverAuthorizationServer(issuer, http);
     return Object.freeze({
-      resource,
+      resource: protectedResource.metadata.resource,
       protectedResource,
       authorizationServer: Object.freeze({ issuer: metadata.issuer, metadata, legacy, url }),
       ...challengedScopes,

@@ -59,16 +59,25 @@ export function legacyDefaultMetadata(serverUrl: string): Readonly<Authorization
   });
 }
 
-/** The issuer a legacy document may state: the origin, with or without the trailing slash. */
+/**
+ * The issuer a legacy document may state: the origin (with or without the trailing slash) or any
+ * issuer of that same origin, e.g. `https://h/oauth` for an authorization server mounted under a
+ * path. 2025-03-26 has no issuer rule, and the document comes from that origin, so it speaks for it;
+ * an issuer of another origin is still refused (validation against the origin fails).
+ */
 function legacyIssuer(origin: string, value: unknown): string {
   const stated = (value as { issuer?: unknown } | null)?.issuer;
-  return stated === `${origin}/` ? `${origin}/` : origin;
+  if (typeof stated !== 'string') return origin;
+  const url = URL.parse(stated);
+  return url !== null && url.origin === origin && url.username === '' && url.password === ''
+    ? stated
+    : origin;
 }
 
 /**
  * Runs the 2025-03-26 discovery for an MCP server without Protected Resource Metadata (see the
  * module comment). Metadata found at the origin root is validated like any other (core's
- * `validateAuthorizationServerMetadata` with the origin, written with or without a trailing slash,
+ * `validateAuthorizationServerMetadata` with the origin, or an issuer of that origin with a path,
  * as the expected issuer; PKCE `S256` required). When it answers 4xx, resolves the default endpoints
  * of {@link legacyDefaultMetadata} with `url: undefined`. Every result has `legacy: true`.
  *

@@ -98,6 +98,21 @@ describe('discoverProtectedResource', () => {
     expect(error.attribute).toBe('resource');
   });
 
+  it('accepts the origin as resource from the root well-known URL only (RFC 9728 §3.1 identifier of that URL)', async () => {
+    const origin = { ...PRM, resource: 'https://mcp.example.com' };
+    const fromRoot = cannedFetch({ [ROOT_URL]: () => json(origin) });
+    const found = await discoverProtectedResource(SERVER, { fetch: fromRoot });
+    expect(found?.url).toBe(ROOT_URL);
+    expect(found?.metadata.resource).toBe('https://mcp.example.com');
+    expect(fromRoot.urls()).toEqual([PATH_URL, ROOT_URL]);
+    const otherHost = cannedFetch({
+      [ROOT_URL]: () => json({ ...PRM, resource: 'https://other.example.com' }),
+    });
+    expect((await rejection(discoverProtectedResource(SERVER, { fetch: otherHost }))).attribute).toBe(
+      'resource',
+    );
+  });
+
   it('compares canonical URIs: case of the host, default port and trailing slash do not matter', async () => {
     const fetch = cannedFetch({
       [PATH_URL]: () => json({ ...PRM, resource: 'https://MCP.example.com:443/v1/mcp/' }),

@@ -37,6 +37,14 @@ export interface ProtectedResourceMetadataResponseExpectations {
    * both sides are put through `canonicalResourceUri` and must then be identical.
    */
   readonly expectedResource: string;
+  /**
+   * Also accept the origin of `expectedResource` (`https://h` for `https://h/mcp`): the resource
+   * identifier that the root well-known URL `https://h/.well-known/oauth-protected-resource` stands
+   * for (RFC 9728 §3.1 builds it from a resource without a path, and §3.3 compares `resource` with
+   * the identifier the URL was built from). Set it only for a document fetched from that root URL.
+   * Default `false`.
+   */
+  readonly acceptOrigin?: boolean;
 }
 
 /** Where the metadata was found, and the validated document. */
@@ -92,8 +100,9 @@ function canonicalOrUndefined(value: string): string | undefined {
  * The resource comparison puts both sides through `canonicalResourceUri` (lower-case scheme and
  * host, no default port, no trailing slash) and then requires identical strings. That is slightly
  * more lenient than RFC 9728 §3.3's plain identity, so `https://h/mcp/` typed by a user matches a
- * server that publishes `https://h/mcp`; a different path, host or port, or a prefix of the MCP URL
- * (`https://h` for `https://h/mcp`), is refused.
+ * server that publishes `https://h/mcp`; a different path, host or port is refused, and so is a
+ * prefix of the MCP URL (`https://h` for `https://h/mcp`) unless `acceptOrigin` is set and the
+ * prefix is the origin.
  *
  * Throws `ProtocolError`: `ERR_INVALID_RESPONSE` (status other than 200, body not JSON),
  * `ERR_INVALID_METADATA` (a bad field, named in `attribute`), `ERR_UNEXPECTED_VALUE` with attribute
@@ -116,7 +125,9 @@ export async function processProtectedResourceMetadataResponse(
     throw unexpectedStatus(WHAT, response, '200');
   }
   const metadata = validateProtectedResourceMetadata(await readJson(response, WHAT), {});
-  if (canonicalOrUndefined(metadata.resource) !== expected) {
+  const actual = canonicalOrUndefined(metadata.resource);
+  const origin = canonicalResourceUri(new URL(expected).origin);
+  if (actual !== expected && !(expectations.acceptOrigin === true && actual === origin)) {
     throw new ProtocolError(
       'ERR_UNEXPECTED_VALUE',
       '"resource" in the protected resource metadata does not match the MCP server URL: this metadata is for another resource, so the client stops (RFC 9728 §3.3)',
@@ -160,8 +171,10 @@ export function protectedResourceMetadataCandidates(
  * Finds and validates the Protected Resource Metadata of an MCP server, trying the URLs of
  * {@link protectedResourceMetadataCandidates} in order. A 4xx answer moves to the next URL; the first
  * other answer is processed by {@link processProtectedResourceMetadataResponse}, whose errors stop
- * discovery (a wrong `resource` is never skipped over). Resolves `undefined` when every URL answered
- * 4xx: the server has no metadata (a 2025-03-26 server; see `discoverLegacyAuthorizationServer`).
+ * discovery (a wrong `resource` is never skipped over). A document from the root well-known URL may
+ * name the server's origin as its `resource` (`acceptOrigin`: the identifier that URL stands for).
+ * Resolves `undefined` when every URL answered 4xx: the server has no metadata (a 2025-03-26
+ * server; see `discoverLegacyAuthorizationServer`).
  *
  * A network failure rejects with a `ProtocolError` naming the URL tried. `serverUrl` that is not a
  * valid MCP server URL (see core's `canonicalResourceUri`) is a `TypeError`. Does NOT pick an
@@ -177,6 +190,7 @@ export async function discoverProtectedResource(
   options: DiscoverProtectedResourceOptions = {},
 ): Promise<ProtectedResourceDiscovery | undefined> {
   const candidates = protectedResourceMetadataCandidates(serverUrl, options.resourceMetadataUrl);
+  const rootUrl = protectedResourceMetadataUrls(canonicalResourceUri(serverUrl)).at(-1);
   for (const url of candidates) {
     const response = await protectedResourceMetadataRequest(url, options);
     if (isClientErrorStatus(response.status)) {
@@ -185,6 +199,7 @@ export async function discoverProtectedResource(
     }
     const metadata = await processProtectedResourceMetadataResponse(response, {
       expectedResource: serverUrl,
+      acceptOrigin: url === rootUrl,
     });
     return Object.freeze({ url, metadata });
   }

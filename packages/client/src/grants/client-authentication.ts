@@ -9,6 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { type AuthorizationServerMetadata, invalidArgument, ProtocolError } from '@gatehouse/core';
 import { importPKCS8, SignJWT } from 'jose';
 
+/**
+ * The part of an authorization server's metadata that a token request needs: enough for an identity
+ * provider known only by its issuer and token endpoint (enterprise-managed authorization).
+ */
+export type TokenEndpointMetadata = Pick<
+  AuthorizationServerMetadata,
+  'issuer' | 'token_endpoint' | 'token_endpoint_auth_methods_supported'
+>;
+
 /** The token endpoint authentication methods the client implements. */
 export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
@@ -68,7 +77,7 @@ export interface TokenEndpointClient {
  */
 export function selectClientAuthMethod(
   client: TokenEndpointClient,
-  metadata: Readonly<AuthorizationServerMetadata>,
+  metadata: Readonly<TokenEndpointMetadata>,
 ): ClientAuthMethod {
   checkClient(client);
   const registered = client.tokenEndpointAuthMethod;
@@ -159,7 +168,7 @@ const ASSERTION_LIFETIME_SECONDS = 60;
  */
 export async function createClientAssertion(
   client: TokenEndpointClient & { readonly privateKey: PrivateKeyJwtKey },
-  metadata: Readonly<AuthorizationServerMetadata>,
+  metadata: Readonly<TokenEndpointMetadata>,
   now: number = Date.now(),
 ): Promise<string> {
   const { pem, alg, kid, audience = 'issuer' } = client.privateKey;
@@ -189,7 +198,7 @@ export async function createClientAssertion(
 export async function applyClientAuthentication(
   method: ClientAuthMethod,
   client: TokenEndpointClient,
-  metadata: Readonly<AuthorizationServerMetadata>,
+  metadata: Readonly<TokenEndpointMetadata>,
   body: URLSearchParams,
   headers: Record<string, string>,
 ): Promise<void> {

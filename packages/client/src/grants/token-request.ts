@@ -17,12 +17,25 @@ import {
   isLoopbackHostname,
   ProtocolError,
 } from '@gatehouse/core';
-import { type ClientHttpOptions, describeUrl, resolveFetch, send } from '../http.js';
+import { type DpopSession, isUseDpopNonceError } from '../dpop/dpop-proof.js';
+import { type ClientHttpOptions, describeUrl, discard, resolveFetch, send } from '../http.js';
 import {
   applyClientAuthentication,
   selectClientAuthMethod,
   type TokenEndpointClient,
+  type TokenEndpointMetadata,
 } from './client-authentication.js';
+
+/** {@link ClientHttpOptions} of a token request, plus DPoP. Each default is stated on its field. */
+export interface TokenRequestOptions extends ClientHttpOptions {
+  /**
+   * Prove possession of this key (RFC 9449 §5): a fresh `DPoP` proof header on the request; when
+   * the server answers `use_dpop_nonce` (§8) the request is sent once more with its nonce (and a new
+   * client assertion). The server then binds the tokens to the key (`token_type` `DPoP`). Default:
+   * none (bearer tokens).
+   */
+  readonly dpop?: DpopSession;
+}
 
 /** Parameters of {@link authorizationCodeGrantRequest}. All required. Secrets: `code`, `codeVerifier`. */
 export interface AuthorizationCodeGrant {
@@ -60,14 +73,16 @@ export interface ClientCredentialsGrant {
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
-function requireString(value: unknown, name: string): string {
+/** A required non-empty string option (misuse: `TypeError` `ERR_MISSING_OPTION`). */
+export function requireString(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') {
     throw invalidArgument(`"${name}" is required and must be a non-empty string`, 'ERR_MISSING_OPTION');
   }
   return value;
 }
 
-function requireUrl(value: unknown, name: string): string {
+/** A required absolute URL without fragment (misuse: `TypeError`). */
+export function requireUrl(value: unknown, name: string): string {
   const text = requireString(value, name);
   if (!URL.canParse(text) || text.includes('#')) {
     throw invalidArgument(`"${name}" must be an absolute URL without a fragment`);
@@ -75,7 +90,8 @@ function requireUrl(value: unknown, name: string): string {
   return text;
 }
 
-function scopeParameter(value: unknown): string | undefined {
+/** The `scope` parameter of a list of RFC 6749 §3.3 scope tokens, or `undefined` when not given. */
+export function scopeParameter(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (
     !Array.isArray(value) ||
@@ -91,7 +107,7 @@ function scopeParameter(value: unknown): string | undefined {
  * The token endpoint from the metadata: `https`, or `http` on loopback (development). Credentials
  * and codes are never sent anywhere else, whatever fetch is used.
  */
-function tokenEndpoint(metadata: Readonly<AuthorizationServerMetadata>): string {
+function tokenEndpoint(metadata: Readonly<TokenEndpointMetadata>): string {
   if (typeof metadata !== 'object' || metadata === null) {
     throw invalidArgument('"metadata" is required: the authorization server metadata', 'ERR_MISSING_OPTION');
   }
@@ -112,29 +128,47 @@ function tokenEndpoint(metadata: Readonly<AuthorizationServerMetadata>): string 
   return endpoint as string;
 }
 
-/** Checks everything synchronously (misuse throws at the call), then authenticates and sends. */
-function tokenRequest(
-  metadata: Readonly<AuthorizationServerMetadata>,
+/**
+ * Checks everything synchronously (misuse throws at the call), then authenticates and sends. Shared
+ * by every grant of the client (`id-jag-token-exchange.ts`, `jwt-bearer-grant.ts` too); not part of
+ * the public API.
+ */
+export function tokenRequest(
+  metadata: Readonly<TokenEndpointMetadata>,
   client: TokenEndpointClient,
   body: URLSearchParams,
-  options: ClientHttpOptions | undefined,
+  options: TokenRequestOptions | undefined,
 ): Promise<Response> {
   const fetchFn = resolveFetch(options);
+  const dpop = options?.dpop;
+  if (dpop !== undefined && typeof dpop?.proof !== 'function') {
+    throw invalidArgument('"dpop" must be a DPoP session (createDpopSession)', 'ERR_INVALID_ARG_TYPE');
+  }
   const url = tokenEndpoint(metadata);
   const method = selectClientAuthMethod(client, metadata);
-  const headers: Record<string, string> = {
+  const baseHeaders: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
   };
-  return (async () => {
+  const attempt = async () => {
+    const headers = { ...baseHeaders };
     await applyClientAuthentication(method, client, metadata, body, headers);
-    return send(
+    if (dpop !== undefined) headers.dpop = await dpop.proof('POST', url);
+    const response = await send(
       fetchFn,
       url,
       { method: 'POST', headers, body: body.toString() },
       'token endpoint',
       options?.signal,
     );
+    dpop?.rememberNonce(url, response);
+    return response;
+  };
+  return (async () => {
+    const response = await attempt();
+    if (dpop === undefined || !(await isUseDpopNonceError(response))) return response;
+    await discard(response);
+    return attempt(); // RFC 9449 §8: once, with the nonce just remembered
   })();
 }
 
@@ -155,7 +189,7 @@ export function authorizationCodeGrantRequest(
   metadata: Readonly<AuthorizationServerMetadata>,
   client: TokenEndpointClient,
   grant: AuthorizationCodeGrant,
-  options?: ClientHttpOptions,
+  options?: TokenRequestOptions,
 ): Promise<Response> {
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
@@ -179,7 +213,7 @@ export function refreshTokenGrantRequest(
   metadata: Readonly<AuthorizationServerMetadata>,
   client: TokenEndpointClient,
   grant: RefreshTokenGrant,
-  options?: ClientHttpOptions,
+  options?: TokenRequestOptions,
 ): Promise<Response> {
   const body = new URLSearchParams({
     grant_type: 'refresh_token',
@@ -204,7 +238,7 @@ export function clientCredentialsGrantRequest(
   metadata: Readonly<AuthorizationServerMetadata>,
   client: TokenEndpointClient,
   grant: ClientCredentialsGrant,
-  options?: ClientHttpOptions,
+  options?: TokenRequestOptions,
 ): Promise<Response> {
   if (client?.clientSecret === undefined && client?.privateKey === undefined) {
     throw invalidArgument(

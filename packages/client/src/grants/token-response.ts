@@ -1,5 +1,6 @@
 /**
- * Validation of a token endpoint response (RFC 6749 §5.1 success, §5.2 error; RFC 6750 §4 Bearer).
+ * Validation of a token endpoint response (RFC 6749 §5.1 success, §5.2 error; RFC 6750 §4 Bearer;
+ * RFC 9449 §5 DPoP).
  */
 import { invalidArgument, OAuthError, ProtocolError } from '@gatehouse/core';
 import { at, discard, readJson, unexpectedStatus } from '../http.js';
@@ -12,8 +13,11 @@ const WHAT = 'token response';
  */
 export interface TokenSet {
   readonly access_token: string;
-  /** Always `'Bearer'` (the response's value, case-insensitively `bearer`, normalized). */
-  readonly token_type: 'Bearer';
+  /**
+   * `'Bearer'`, or `'DPoP'` (RFC 9449 §5: bound to the key of the request's proof, sent with the
+   * `DPoP` scheme and a proof); the response's value normalized (compared case-insensitively).
+   */
+  readonly token_type: 'Bearer' | 'DPoP';
   /** Seconds, as received. Absent when the server did not say. */
   readonly expires_in?: number;
   /** Seconds since the epoch when the access token expires: receipt time + `expires_in`. */
@@ -40,13 +44,19 @@ export interface TokenResponseExpectations {
   readonly expectedResource?: string;
   /** The clock, in milliseconds since the epoch, for `expiresAt`. Default: `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The request carried a DPoP proof: `token_type` `DPoP` is accepted (and `Bearer`: the server may
+   * decline to bind, RFC 9449 §5). Default `false`: only `Bearer` (a token bound to a key this
+   * caller does not hold is of no use).
+   */
+  readonly dpop?: boolean;
 }
 
 /** RFC 6749 §5.2 characters of `error` and `error_description`: %x20-21 / %x23-5B / %x5D-7E. */
 const ERROR_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** The `OAuthError` of an RFC 6749 §5.2 error body, or `undefined` when the body is not one. */
-function oauthErrorFrom(body: unknown, status: number): OAuthError | undefined {
+export function oauthErrorFrom(body: unknown, status: number): OAuthError | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { error, error_description: description, error_uri: uri } = body as Record<string, unknown>;
   if (typeof error !== 'string' || error === '' || error.length > 64 || !ERROR_TEXT.test(error))
@@ -72,7 +82,7 @@ function invalidField(response: Response, name: string, expected: string, actual
 }
 
 /** The type of a value, for errors: never the value (it may be a token). */
-function kind(value: unknown): string {
+export function kind(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
@@ -80,7 +90,7 @@ function kind(value: unknown): string {
  * Validates a token endpoint response and returns the frozen {@link TokenSet}:
  *
  * - 200 with a JSON object: `access_token` a non-empty string; `token_type` `Bearer` in any case
- *   (RFC 6749 §5.1 case-insensitive; any other type, e.g. DPoP, is refused); `expires_in`, when
+ *   (RFC 6749 §5.1 case-insensitive), or `DPoP` with `dpop: true`, any other type refused; `expires_in`, when
  *   present, a non-negative number (→ `expiresAt`); `refresh_token`, `scope`, `id_token` strings when
  *   present; `resource`, when present and `expectedResource` given, equal to it or a list including it.
  * - 4xx with an RFC 6749 §5.2 body → `OAuthError` with the server's `error` (so `instanceof
@@ -101,7 +111,7 @@ export async function processTokenResponse(
 ): Promise<Readonly<TokenSet>> {
   if (!(response instanceof Response))
     throw invalidArgument('"response" must be a Response', 'ERR_INVALID_ARG_TYPE');
-  const { expectedResource, now = Date.now } = expectations;
+  const { expectedResource, now = Date.now, dpop = false } = expectations;
   if (expectedResource !== undefined && typeof expectedResource !== 'string') {
     throw invalidArgument('"expectedResource" must be a string', 'ERR_INVALID_ARG_TYPE');
   }
@@ -128,11 +138,13 @@ export async function processTokenResponse(
   }
   if (typeof token_type !== 'string')
     throw invalidField(response, 'token_type', 'a string', kind(token_type));
-  if (token_type.toLowerCase() !== 'bearer') {
+  const type = token_type.toLowerCase();
+  if (type !== 'bearer' && !(dpop && type === 'dpop')) {
+    const expected = dpop ? '"Bearer" or "DPoP"' : '"Bearer" (no DPoP proof was sent)';
     throw new ProtocolError(
       'ERR_UNEXPECTED_VALUE',
-      `"token_type" in the ${WHAT}${at(response)} is not "Bearer", the only type MCP uses`,
-      { attribute: 'token_type', expected: 'Bearer', actual: JSON.stringify(token_type.slice(0, 40)) },
+      `"token_type" in the ${WHAT}${at(response)} is not ${expected}`,
+      { attribute: 'token_type', expected, actual: JSON.stringify(token_type.slice(0, 40)) },
     );
   }
   if (
@@ -163,7 +175,7 @@ export async function processTokenResponse(
   const expiresIn = expires_in as number | undefined;
   return Object.freeze({
     access_token,
-    token_type: 'Bearer',
+    token_type: type === 'dpop' ? 'DPoP' : 'Bearer',
     ...(expiresIn === undefined
       ? {}
       : { expires_in: expiresIn, expiresAt: Math.floor(now() / 1000 + expiresIn) }),

@@ -23,6 +23,16 @@ describe('dynamicClientMetadata (RFC 7591 §2, MCP 2026-07-28 § DCR)', () => {
     });
   });
 
+  it('deviceAuthorization adds the device code grant (RFC 8628 §3.4) to grant_types', () => {
+    expect(
+      dynamicClientMetadata({ redirectUris: [LOOPBACK], clientName: 'Agent', deviceAuthorization: true })
+        .grant_types,
+    ).toEqual(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+    expect(() =>
+      dynamicClientMetadata({ redirectUris: [LOOPBACK], clientName: 'A', deviceAuthorization: 1 as never }),
+    ).toThrow(TypeError);
+  });
+
   it('uses web for a remote https redirect, unless told otherwise', () => {
     const remote = 'https://app.example.com/callback';
     expect(dynamicClientMetadata({ redirectUris: [remote], clientName: 'A' }).application_type).toBe('web');
@@ -122,12 +132,22 @@ describe('processRegistrationResponse (RFC 7591 §3.2)', () => {
     expect((error as ProtocolError).attribute).toBe('redirect_uris');
   });
 
+  it('reads a client_secret without client_secret_expires_at as one that does not expire (0)', async () => {
+    const body = { client_id: 'c1', client_secret: 's3cret' };
+    const registration = await processRegistrationResponse(json(body, 201), expectations);
+    expect(registration).toMatchObject({
+      client_id: 'c1',
+      client_secret: 's3cret',
+      client_secret_expires_at: 0,
+    });
+  });
+
   it('never puts the client secret or registration access token in an error', async () => {
     const body = {
       client_id: 'c1',
       client_secret: 'very-secret-value',
       registration_access_token: 'rat-secret-value',
-      // client_secret_expires_at missing: invalid per RFC 7591 §3.2.1
+      client_secret_expires_at: -1,
     };
     const error = (await processRegistrationResponse(json(body, 201), expectations).catch(
       (reason: unknown) => reason,

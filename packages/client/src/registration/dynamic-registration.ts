@@ -12,6 +12,7 @@ import {
   ProtocolError,
   validateClientRegistrationResponse,
 } from '@gatehouse/core';
+import { DEVICE_CODE_GRANT_TYPE } from '../authorize/device-authorization.js';
 import { at, type ClientHttpOptions, readJson, resolveFetch, send, unexpectedStatus } from '../http.js';
 
 const WHAT = 'client registration response';
@@ -24,6 +25,12 @@ export interface DynamicClientMetadataOptions {
   readonly clientName: string;
   /** Default: `native` when every redirect URI is loopback or a private-use scheme, else `web`. */
   readonly applicationType?: 'native' | 'web';
+  /**
+   * Also register the device authorization grant (RFC 8628 §3.4,
+   * `urn:ietf:params:oauth:grant-type:device_code`), for a client that may sign in on a machine
+   * without a browser. Default `false`.
+   */
+  readonly deviceAuthorization?: boolean;
 }
 
 /**
@@ -55,7 +62,8 @@ export function checkRedirectUris(value: unknown): readonly string[] {
  * (`token_endpoint_auth_method: 'none'`) using the authorization code grant with refresh tokens
  * (`grant_types: ['authorization_code', 'refresh_token']`, MCP 2026-07-28 § Refresh Tokens: SHOULD),
  * `response_types: ['code']`, `client_name`, and `application_type` (MCP 2026-07-28: MUST be sent;
- * `native` for loopback redirects). Misuse → `TypeError`.
+ * `native` for loopback redirects); with `deviceAuthorization`, the device code grant (RFC 8628) is
+ * added to `grant_types`. Misuse → `TypeError`.
  *
  * @example
  * dynamicClientMetadata({ redirectUris: ['http://127.0.0.1:8765/callback'], clientName: 'My agent' });
@@ -73,11 +81,19 @@ export function dynamicClientMetadata(options: DynamicClientMetadataOptions): Re
   if (applicationType !== undefined && applicationType !== 'native' && applicationType !== 'web') {
     throw invalidArgument('"applicationType" must be "native" or "web"');
   }
+  const { deviceAuthorization = false } = options;
+  if (typeof deviceAuthorization !== 'boolean') {
+    throw invalidArgument('"deviceAuthorization" must be a boolean', 'ERR_INVALID_ARG_TYPE');
+  }
   return Object.freeze({
     application_type: applicationType ?? (redirectUris.every(isNativeRedirectUri) ? 'native' : 'web'),
     client_name: options.clientName,
     redirect_uris: redirectUris,
-    grant_types: Object.freeze(['authorization_code', 'refresh_token']),
+    grant_types: Object.freeze([
+      'authorization_code',
+      'refresh_token',
+      ...(deviceAuthorization ? [DEVICE_CODE_GRANT_TYPE] : []),
+    ]),
     response_types: Object.freeze(['code']),
     token_endpoint_auth_method: 'none',
   });
@@ -157,9 +173,21 @@ function oauthErrorFrom(body: unknown, status: number): OAuthError | undefined {
 }
 
 /**
+ * RFC 7591 §3.2.1 requires `client_secret_expires_at` whenever a `client_secret` is issued, but many
+ * servers omit it (the MCP conformance suite's authorization servers among them). Its absence is
+ * read as `0`, "does not expire": the secret is used until the server refuses it.
+ */
+function withSecretExpiryDefault(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  if (!('client_secret' in body) || 'client_secret_expires_at' in body) return body;
+  return { ...body, client_secret_expires_at: 0 };
+}
+
+/**
  * Validates a registration response: 201 (or 200, which some servers send) with a JSON body that
  * passes core's `validateClientRegistrationResponse`, whose `redirect_uris`, when present, include
  * every expected redirect URI. Returns the frozen response (it contains secrets: do not log it).
+ * A `client_secret` without `client_secret_expires_at` is accepted as one that does not expire (`0`).
  *
  * An error answer (RFC 7591 §3.2.2: `{ "error": "invalid_redirect_uri", … }`, also for 401/403 with an
  * initial access token) rejects with an `OAuthError` carrying the server's `error` code and HTTP
@@ -182,7 +210,9 @@ export async function processRegistrationResponse(
     if (error !== undefined && response.status >= 400 && response.status < 500) throw error;
     throw unexpectedStatus(WHAT, response, '201 Created (RFC 7591 §3.2.1)');
   }
-  const registration = validateClientRegistrationResponse(await readJson(response, WHAT));
+  const registration = validateClientRegistrationResponse(
+    withSecretExpiryDefault(await readJson(response, WHAT)),
+  );
   const registered = registration.redirect_uris;
   if (registered !== undefined) {
     const missing = wanted.filter((uri) => !registered.includes(uri));

@@ -208,6 +208,78 @@ describe('resolveClientRegistration: MCP registration priority', () => {
     expect(registration.clientId).not.toBe('expired');
   });
 
+  const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+  const offersDevice = () =>
+    metadata({
+      device_authorization_endpoint: `${ISSUER}/device/auth`,
+      grant_types_supported: ['authorization_code', 'refresh_token', DEVICE_GRANT],
+    });
+
+  it('3. DCR asks for the device grant (RFC 8628) when the server offers it, and records the grant types', async () => {
+    const fetch = registrar();
+    const registration = await resolveClientRegistration({ ...base, fetch, metadata: offersDevice() });
+    expect(JSON.parse(fetch.calls[0]?.init.body ?? '').grant_types).toEqual([
+      'authorization_code',
+      'refresh_token',
+      DEVICE_GRANT,
+    ]);
+    expect(registration.grantTypes).toEqual(['authorization_code', 'refresh_token', DEVICE_GRANT]);
+    const plain = await resolveClientRegistration({ ...base, fetch, metadata: metadata() });
+    expect(JSON.parse(fetch.calls[1]?.init.body ?? '').grant_types).toEqual([
+      'authorization_code',
+      'refresh_token',
+    ]);
+    expect(plain.grantTypes).toEqual(['authorization_code', 'refresh_token']);
+  });
+
+  it('3. deviceAuthorization: replaces (once) a cached registration without the device grant, reuses one with it', async () => {
+    const withoutGrant: ClientRegistration = {
+      issuer: ISSUER,
+      method: 'dynamic',
+      clientId: 'browser-only',
+      redirectUris: [LOOPBACK],
+      // registered before the server offered the device grant, or stored before grantTypes existed
+    };
+    const fetch = registrar();
+    const store = memoryStore(withoutGrant);
+    const options = { ...base, fetch, metadata: offersDevice(), store, deviceAuthorization: true };
+    const replaced = await resolveClientRegistration(options);
+    expect(replaced.clientId).not.toBe('browser-only');
+    expect(replaced.grantTypes).toContain(DEVICE_GRANT);
+    expect(store.saved.get(ISSUER)?.clientId).toBe(replaced.clientId);
+    const again = await resolveClientRegistration(options);
+    expect(again.clientId).toBe(replaced.clientId);
+    expect(fetch.calls).toHaveLength(1);
+    // Without deviceAuthorization, a registration lacking the grant is still good for the browser.
+    const browserStore = memoryStore(withoutGrant);
+    const kept = await resolveClientRegistration({
+      ...base,
+      fetch,
+      metadata: offersDevice(),
+      store: browserStore,
+    });
+    expect(kept.clientId).toBe('browser-only');
+    await expect(
+      resolveClientRegistration({ ...options, deviceAuthorization: 'yes' as never }),
+    ).rejects.toThrow(TypeError);
+  });
+
+  it('3. a server that drops the device grant from the registration: recorded as it answered', async () => {
+    const fetch = cannedFetch({
+      [REGISTER]: (init: ClientRequestInit) => {
+        const request = JSON.parse(init.body ?? '{}') as Record<string, unknown>;
+        return json({ ...request, client_id: 'no-device', grant_types: ['authorization_code'] }, 201);
+      },
+    });
+    const registration = await resolveClientRegistration({
+      ...base,
+      fetch,
+      metadata: offersDevice(),
+      deviceAuthorization: true,
+    });
+    expect(registration.grantTypes).toEqual(['authorization_code']);
+  });
+
   it('3. a registration error body surfaces as an OAuthError with the server code, not stored', async () => {
     const fetch = cannedFetch({
       [REGISTER]: () => json({ error: 'invalid_redirect_uri', error_description: 'no loopback' }, 400),

@@ -16,6 +16,7 @@ import {
   isClientIdMetadataDocumentUrl,
   ProtocolError,
 } from '@gatehouse/core';
+import { DEVICE_CODE_GRANT_TYPE, offersDeviceAuthorization } from '../authorize/device-authorization.js';
 import { type ClientHttpOptions, rejectUnknownOptions, resolveFetch } from '../http.js';
 import {
   checkRedirectUris,
@@ -53,6 +54,13 @@ export interface ResolveClientRegistrationOptions extends ClientHttpOptions {
   readonly initialAccessToken?: string;
   /** DCR `application_type`. Default: `native` for loopback / private-use redirect URIs, else `web`. */
   readonly applicationType?: 'native' | 'web';
+  /**
+   * The registration is for the device authorization grant (RFC 8628): a cached dynamic
+   * registration whose `grantTypes` lack `urn:ietf:params:oauth:grant-type:device_code` is replaced
+   * by a new one. Default `false`. (A new dynamic registration asks for the device grant whenever
+   * the server offers it, whatever this says.)
+   */
+  readonly deviceAuthorization?: boolean;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
@@ -68,6 +76,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'store',
   'initialAccessToken',
   'applicationType',
+  'deviceAuthorization',
 ]);
 
 function preRegisteredFrom(options: ResolveClientRegistrationOptions): PreRegisteredClient | undefined {
@@ -131,8 +140,16 @@ function fromPreRegistered(
   });
 }
 
-/** Whether a cached dynamic registration can still be used for `redirectUris` now. */
-function isUsable(cached: ClientRegistration | undefined, issuer: string, redirectUris: readonly string[]) {
+/**
+ * Whether a cached dynamic registration can still be used for `redirectUris` (and the device grant
+ * when `deviceAuthorization`) now.
+ */
+function isUsable(
+  cached: ClientRegistration | undefined,
+  issuer: string,
+  redirectUris: readonly string[],
+  deviceAuthorization: boolean,
+) {
   if (cached === undefined || typeof cached !== 'object' || cached === null) return false;
   if (
     cached.issuer !== issuer ||
@@ -142,6 +159,7 @@ function isUsable(cached: ClientRegistration | undefined, issuer: string, redire
     return false;
   }
   if (!redirectUris.every((uri) => cached.redirectUris.includes(uri))) return false;
+  if (deviceAuthorization && !cached.grantTypes?.includes(DEVICE_CODE_GRANT_TYPE)) return false;
   const expiresAt = cached.clientSecretExpiresAt;
   return !(
     cached.clientSecret !== undefined &&
@@ -155,6 +173,7 @@ function fromRegistrationResponse(
   response: Readonly<ClientRegistrationResponse>,
   issuer: string,
   redirectUris: readonly string[],
+  askedGrantTypes: readonly string[] | undefined,
 ): ClientRegistration {
   const optional = {
     clientSecret: response.client_secret,
@@ -170,8 +189,58 @@ function fromRegistrationResponse(
       response.token_endpoint_auth_method ??
       (response.client_secret === undefined ? 'none' : 'client_secret_basic'),
     redirectUris: Object.freeze([...(response.redirect_uris ?? redirectUris)]),
+    grantTypes: Object.freeze([...(response.grant_types ?? askedGrantTypes ?? ['authorization_code'])]),
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
   });
+}
+
+/** Steps 1 and 2: the pre-registered or CIMD identity the options give for this server, if any. */
+function configuredRegistration(
+  options: Pick<ResolveClientRegistrationOptions, 'metadata' | 'preRegistered' | 'env' | 'clientMetadataUrl'>,
+  issuer: string,
+  redirectUris: readonly string[],
+): ClientRegistration | undefined {
+  const preRegistered = preRegisteredFrom(options as ResolveClientRegistrationOptions);
+  if (preRegistered !== undefined) return fromPreRegistered(preRegistered, issuer, redirectUris);
+  const { clientMetadataUrl } = options;
+  if (clientMetadataUrl !== undefined && options.metadata.client_id_metadata_document_supported === true) {
+    return Object.freeze({
+      issuer,
+      method: 'client-id-metadata-document',
+      clientId: clientMetadataUrl,
+      tokenEndpointAuthMethod: 'none',
+      redirectUris,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * The identity that {@link resolveClientRegistration} would take from its options alone, without
+ * any network request or store: the pre-registered client (options, else `MCP_CLIENT_ID` /
+ * `MCP_CLIENT_SECRET`), else the CIMD client when the server supports it; `undefined` when the
+ * client would register dynamically. Used to refresh tokens in a new process: those identities are
+ * configuration, never written to a store. Throws like `resolveClientRegistration` on misuse and
+ * on a pre-registered client bound to another issuer.
+ *
+ * @example
+ * const registration = configuredClientRegistration({ metadata, redirectUris, clientName, preRegistered })
+ *   ?? (await store.getClient(metadata.issuer));
+ */
+export function configuredClientRegistration(
+  options: Omit<ResolveClientRegistrationOptions, 'store' | 'initialAccessToken' | 'deviceAuthorization'>,
+): ClientRegistration | undefined {
+  if (typeof options?.metadata?.issuer !== 'string') {
+    throw invalidArgument(
+      '"metadata" is required: the validated authorization server metadata',
+      'ERR_MISSING_OPTION',
+    );
+  }
+  const redirectUris = checkRedirectUris(options.redirectUris);
+  if (options.clientMetadataUrl !== undefined && !isClientIdMetadataDocumentUrl(options.clientMetadataUrl)) {
+    throw invalidArgument('"clientMetadataUrl" must be an https URL with a path (CIMD draft §3)');
+  }
+  return configuredRegistration(options, options.metadata.issuer, redirectUris);
 }
 
 /**
@@ -184,9 +253,10 @@ function fromRegistrationResponse(
  * - **CIMD**: when `clientMetadataUrl` is given AND the metadata says
  *   `client_id_metadata_document_supported: true`: `client_id` = that URL, public client. Never stored.
  * - **dynamic**: the registration cached in `store` for this issuer when it still covers every
- *   `redirectUris` entry (and its secret has not expired); otherwise ONE new registration at
- *   `registration_endpoint` (see `dynamicClientMetadata`), which replaces the cached one. A stale
- *   registration is thus replaced, never retried in a loop.
+ *   `redirectUris` entry (and the device code grant, with `deviceAuthorization`), and its secret has
+ *   not expired; otherwise ONE new registration at `registration_endpoint` (see
+ *   `dynamicClientMetadata`; the device code grant is asked for when the server offers it), which
+ *   replaces the cached one. A stale registration is thus replaced, never retried in a loop.
  * - else rejects with {@link RegistrationImpossible}.
  *
  * Rejects with the `OAuthError` of a registration error answer (the server's `error` code and
@@ -231,31 +301,26 @@ export async function resolveClientRegistration(
       'ERR_INVALID_ARG_TYPE',
     );
   }
+  const { deviceAuthorization = false } = options;
+  if (typeof deviceAuthorization !== 'boolean') {
+    throw invalidArgument('"deviceAuthorization" must be a boolean', 'ERR_INVALID_ARG_TYPE');
+  }
   const clientMetadata = dynamicClientMetadata({
     redirectUris,
     clientName: options.clientName,
     ...(options.applicationType === undefined ? {} : { applicationType: options.applicationType }),
+    deviceAuthorization: offersDeviceAuthorization(metadata),
   });
 
-  const preRegistered = preRegisteredFrom(options);
-  if (preRegistered !== undefined) return fromPreRegistered(preRegistered, issuer, redirectUris);
-
-  if (clientMetadataUrl !== undefined && metadata.client_id_metadata_document_supported === true) {
-    return Object.freeze({
-      issuer,
-      method: 'client-id-metadata-document',
-      clientId: clientMetadataUrl,
-      tokenEndpointAuthMethod: 'none',
-      redirectUris,
-    });
-  }
+  const configured = configuredRegistration(options, issuer, redirectUris);
+  if (configured !== undefined) return configured;
 
   const endpoint = metadata.registration_endpoint;
   if (endpoint === undefined) {
     throw new RegistrationImpossible({ issuer, clientMetadataUrlGiven: clientMetadataUrl !== undefined });
   }
   const cached = await store?.get(issuer);
-  if (isUsable(cached, issuer, redirectUris)) return cached as ClientRegistration;
+  if (isUsable(cached, issuer, redirectUris, deviceAuthorization)) return cached as ClientRegistration;
 
   const response = await registrationRequest(endpoint, clientMetadata, {
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -267,6 +332,7 @@ export async function resolveClientRegistration(
     await processRegistrationResponse(response, { redirectUris }),
     issuer,
     redirectUris,
+    clientMetadata.grant_types,
   );
   await store?.set(issuer, registration);
   return registration;

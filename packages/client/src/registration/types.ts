@@ -25,6 +25,12 @@ export interface ClientRegistration {
   readonly tokenEndpointAuthMethod?: string;
   /** The redirect URIs this registration allows (for pre-registered and CIMD clients: the ones asked for). */
   readonly redirectUris: readonly string[];
+  /**
+   * The grant types the authorization server registered (RFC 7591 §2 `grant_types`, as answered,
+   * else as asked for) for a dynamic registration; `undefined` when unknown (pre-registered and CIMD
+   * clients, and registrations stored before this field existed).
+   */
+  readonly grantTypes?: readonly string[];
   /** RFC 7591 §3.2.1, seconds since the epoch; `0` means the secret never expires. */
   readonly clientSecretExpiresAt?: number;
   /** RFC 7592 §3 management credentials. Secret. */

@@ -7,8 +7,8 @@
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieJar } from '../../../../test/e2e/authorization-server-helpers.js';
 import { type DemoGateway, startDemoGatewayWithAccount } from '../../../../test/support/demo-gateway.js';
+import { createDemoUser, type DemoUser } from '../../../../test/support/demo-sign-in.js';
 import type { RunningGateway } from '../../../gatehouse/src/gateway/start-gateway.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { TokenStore } from '../store/types.js';
@@ -19,64 +19,8 @@ const USERNAME = 'alice';
 const PASSWORD = 'a long enough password';
 let demo: DemoGateway | undefined;
 let gateway: RunningGateway;
-const jar = new CookieJar();
-
-/** Every authorization URL the hook was given (one per interactive authorization). */
-const authorizations: URL[] = [];
-
-function formFields(html: string, marker: string): { action: string; csrf: string } | undefined {
-  for (const match of html.matchAll(/<form method="post" action="([^"]*)">([\s\S]*?)<\/form>/g)) {
-    if (!match[2]?.includes(marker)) continue;
-    const csrf = /name="csrf" value="([^"]*)"/.exec(match[2])?.[1] ?? '';
-    return { action: (match[1] ?? '').replaceAll('&amp;', '&'), csrf };
-  }
-  return undefined;
-}
-
-/** The user: signs in when asked, approves consent, lands on the loopback redirect URI. */
-async function playUser(authorizationUrl: URL): Promise<void> {
-  authorizations.push(authorizationUrl);
-  const asOrigin = new URL(gateway.issuer).origin;
-  let url = authorizationUrl.href;
-  let init: RequestInit = {};
-  for (let hop = 0; hop < 20; hop += 1) {
-    const cookie = jar.header(url);
-    const headers = new Headers(init.headers);
-    if (cookie) headers.set('cookie', cookie);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    jar.store(response);
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location !== null) {
-      await response.arrayBuffer();
-      const next = new URL(location, url);
-      if (next.origin !== asOrigin) {
-        const page = await fetch(next);
-        await page.arrayBuffer();
-        return;
-      }
-      url = next.href;
-      init = {};
-      continue;
-    }
-    const html = await response.text();
-    const signIn = formFields(html, 'name="password"');
-    const approve = formFields(html, '>Approve<');
-    const form = signIn ?? approve;
-    if (form === undefined) throw new Error(`test: unexpected page (HTTP ${response.status})`);
-    const body = new URLSearchParams({ csrf: form.csrf });
-    if (signIn !== undefined) {
-      body.set('username', USERNAME);
-      body.set('password', PASSWORD);
-    }
-    url = new URL(form.action, url).href;
-    init = {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: asOrigin },
-      body,
-    };
-  }
-  throw new Error('test: too many steps');
-}
+/** The user (sign-in, consent, loopback redirect); keeps every authorization URL it was given. */
+let user: DemoUser;
 
 function optionsFor(store: TokenStore, extra: Partial<AuthFetchOptions> = {}): AuthFetchOptions {
   return {
@@ -84,7 +28,7 @@ function optionsFor(store: TokenStore, extra: Partial<AuthFetchOptions> = {}): A
     store,
     policy: { allowLoopback: true },
     clientName: 'authFetch e2e',
-    authorization: { onAuthorizationUrl: playUser, stderr: { write: () => true } },
+    authorization: { onAuthorizationUrl: (url) => user.authorize(url), stderr: { write: () => true } },
     ...extra,
   };
 }
@@ -111,6 +55,7 @@ async function whoami(client: Client): Promise<{ scopes: string[] }> {
 beforeAll(async () => {
   demo = await startDemoGatewayWithAccount({ username: USERNAME, password: PASSWORD });
   gateway = demo.gateway;
+  user = createDemoUser({ issuer: gateway.issuer, username: USERNAME, password: PASSWORD });
 }, 60_000);
 
 afterAll(async () => {
@@ -120,18 +65,18 @@ afterAll(async () => {
 describe('authFetch in the SDK v2 transport against the gateway', () => {
   it('authorizes once on the first 401; a second client on the same store needs no authorization', async () => {
     const store = createMemoryStore();
-    const before = authorizations.length;
+    const before = user.authorizations.length;
     const first = await connect(authFetch(optionsFor(store)));
     expect((await whoami(first)).scopes).toContain('mcp:read');
     await first.close();
-    expect(authorizations.length - before).toBe(1);
-    expect(authorizations.at(-1)?.searchParams.get('resource')).toBe(gateway.mcpUrl);
+    expect(user.authorizations.length - before).toBe(1);
+    expect(user.authorizations.at(-1)?.searchParams.get('resource')).toBe(gateway.mcpUrl);
 
     const statuses: number[] = [];
     const second = await connect(authFetch(optionsFor(store, { fetch: recording(statuses) })));
     expect((await whoami(second)).scopes).toContain('mcp:read');
     await second.close();
-    expect(authorizations.length - before).toBe(1);
+    expect(user.authorizations.length - before).toBe(1);
     expect(statuses).not.toContain(401);
   });
 
@@ -146,7 +91,7 @@ describe('authFetch in the SDK v2 transport against the gateway', () => {
     if (old === undefined) throw new Error('test: nothing stored');
     await store.set(entry.key, { ...old, expires_at: Math.floor(Date.now() / 1000) + 10 });
 
-    const before = authorizations.length;
+    const before = user.authorizations.length;
     const statuses: number[] = [];
     const second = await connect(authFetch(optionsFor(store, { fetch: recording(statuses) })));
     expect((await whoami(second)).scopes).toContain('mcp:read');
@@ -157,11 +102,11 @@ describe('authFetch in the SDK v2 transport against the gateway', () => {
     expect(renewed?.expires_at).toBeGreaterThan(Date.now() / 1000 + 60);
     expect(renewed?.scope).toBe(old.scope);
     expect(statuses).not.toContain(401);
-    expect(authorizations.length).toBe(before);
+    expect(user.authorizations.length).toBe(before);
   });
 
   it('steps up on 403 insufficient_scope with the union of held and challenged scopes', async () => {
-    const before = authorizations.length;
+    const before = user.authorizations.length;
     const client = await connect(authFetch(optionsFor(createMemoryStore(), { scope: 'mcp:read' })));
     expect((await whoami(client)).scopes).not.toContain('mcp:write');
     const result = await client.callTool({ name: 'add_note', arguments: { note: 'from authFetch' } });
@@ -169,8 +114,8 @@ describe('authFetch in the SDK v2 transport against the gateway', () => {
     const scopes = (await whoami(client)).scopes;
     expect(scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
     await client.close();
-    expect(authorizations.length - before).toBe(2);
-    const asked = authorizations.at(-1)?.searchParams.get('scope')?.split(' ');
+    expect(user.authorizations.length - before).toBe(2);
+    const asked = user.authorizations.at(-1)?.searchParams.get('scope')?.split(' ');
     expect(asked).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
   });
 
@@ -185,13 +130,13 @@ describe('authFetch in the SDK v2 transport against the gateway', () => {
       optionsFor(createMemoryStore(), { fetch: alwaysUnauthorized, maxAuthorizationsPerMinute: 2 }),
     );
     const call = () => fetchFn(gateway.mcpUrl, { method: 'POST', body: '{}' });
-    const before = authorizations.length;
+    const before = user.authorizations.length;
     await expect(call()).rejects.toBeInstanceOf(AuthorizationRejectedError);
     await expect(call()).rejects.toBeInstanceOf(AuthorizationRejectedError);
     const storm = await call().catch((error: unknown) => error);
     expect(storm).toBeInstanceOf(AuthorizationStormError);
     expect((storm as AuthorizationStormError).code).toBe('ERR_AUTHORIZATION_STORM');
-    expect(authorizations.length - before).toBe(2);
+    expect(user.authorizations.length - before).toBe(2);
   });
 
   const rpc = (method: string, params: object) => ({
@@ -202,7 +147,7 @@ describe('authFetch in the SDK v2 transport against the gateway', () => {
 
   it('shares one authorization between concurrent 401s', async () => {
     const fetchFn = authFetch(optionsFor(createMemoryStore()));
-    const before = authorizations.length;
+    const before = user.authorizations.length;
     const responses = await Promise.all([
       fetchFn(gateway.mcpUrl, rpc('tools/list', {})),
       fetchFn(gateway.mcpUrl, rpc('tools/list', {})),
@@ -211,7 +156,7 @@ describe('authFetch in the SDK v2 transport against the gateway', () => {
       expect(response.status).not.toBe(401);
       await response.arrayBuffer();
     }
-    expect(authorizations.length - before).toBe(1);
+    expect(user.authorizations.length - before).toBe(1);
   });
 
   it('stops stepping up after maxStepUps with a StepUpLimitError', async () => {

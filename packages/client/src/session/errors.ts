@@ -78,3 +78,23 @@ export class AuthorizationRejectedError extends AuthFetchError {
     );
   }
 }
+
+/**
+ * An interactive authorization is needed (no usable token, a refused refresh, or a step-up to more
+ * scopes) but `authFetch` was created with `interactive: false`. `code` is
+ * `ERR_AUTHORIZATION_REQUIRED`; `scopes` are the ones the authorization would ask for, when known.
+ * Sign in with an interactive client (e.g. `gatehouse login <url>`) sharing the same store.
+ */
+export class AuthorizationRequiredError extends AuthFetchError {
+  override readonly name: string = 'AuthorizationRequiredError';
+  readonly scopes: readonly string[] | undefined;
+
+  constructor(serverUrl: string, scopes: readonly string[] | undefined) {
+    super(
+      'ERR_AUTHORIZATION_REQUIRED',
+      `${serverUrl} needs an authorization${scopes === undefined || scopes.length === 0 ? '' : ` (scopes: ${scopes.join(' ')})`}, and interactive authorization is turned off; sign in with an interactive client sharing this token store`,
+      serverUrl,
+    );
+    this.scopes = scopes === undefined ? undefined : Object.freeze([...scopes]);
+  }
+}

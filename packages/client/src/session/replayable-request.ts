@@ -45,11 +45,24 @@ export async function toReplayable(
   };
 }
 
-/** The `RequestInit` of one attempt: the buffered body, the headers with `authorization` set or removed. */
-export function attemptInit(request: ReplayableRequest, accessToken: string | undefined): RequestInit {
+/**
+ * The `RequestInit` of one attempt: the buffered body, the headers with `authorization` set or
+ * removed: `Bearer <token>`, or with `dpopProof` `DPoP <token>` and the `DPoP` proof header (RFC 9449
+ * §7.1). A caller's own `DPoP` header is never passed on.
+ */
+export function attemptInit(
+  request: ReplayableRequest,
+  accessToken: string | undefined,
+  dpopProof?: string,
+): RequestInit {
   const headers = new Headers(request.headers);
+  headers.delete('dpop');
   if (accessToken === undefined) headers.delete('authorization');
-  else headers.set('authorization', `Bearer ${accessToken}`);
+  else if (dpopProof === undefined) headers.set('authorization', `Bearer ${accessToken}`);
+  else {
+    headers.set('authorization', `DPoP ${accessToken}`);
+    headers.set('dpop', dpopProof);
+  }
   const { init } = request;
   return {
     ...(init?.redirect === undefined ? {} : { redirect: init.redirect }),

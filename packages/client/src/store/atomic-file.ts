@@ -5,7 +5,7 @@
  * the target, then the directory fsynced so the rename itself survives a crash.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { type BigIntStats, constants } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -41,24 +41,32 @@ export async function syncDirectory(directory: string): Promise<void> {
 /**
  * Replaces `target` with `data` atomically, as a mode 0600 file. On failure the temp file is removed
  * and `target` is unchanged. Rejects with the file system error.
+ *
+ * Resolves with the written file's `stat` (bigint), taken through the still-open handle after the
+ * rename: the identity (inode, size, times) of what this call wrote, even if another writer has
+ * replaced `target` since. A reader comparing it with `stat(target)` knows whether `target` still
+ * holds this content.
  */
-export async function writeFileAtomic(target: string, data: string): Promise<void> {
+export async function writeFileAtomic(target: string, data: string): Promise<BigIntStats> {
   const temp = tempPathFor(target);
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  let written: BigIntStats;
   try {
     try {
       await handle.chmod(0o600);
       await handle.writeFile(data, 'utf8');
       await handle.sync();
+      await rename(temp, target);
+      written = await handle.stat({ bigint: true });
     } finally {
       await handle.close();
     }
-    await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
   }
   await syncDirectory(dirname(target));
+  return written;
 }
 
 /**

@@ -2,21 +2,21 @@
  * Two processes sharing a file store refresh the same stale token at the same moment: exactly one
  * redeems the refresh token, and both end with its result (issue 4 item 9; pain points 7 and 11).
  *
- * The children run the TypeScript sources directly with this Node (`process.execPath`):
- * `--experimental-transform-types` (core uses a parameter property, which plain type stripping
- * refuses), `--conditions=@gatehouse/source` (workspace packages resolve to `src/`), and a resolve
- * hook inside the child mapping `./x.js` to `./x.ts`. No build is needed.
+ * The children run the TypeScript sources directly with this Node (`runSourceChild`, test/support/
+ * source-child.ts). No build is needed.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSourceChild } from '../../../../test/support/source-child.js';
+import { WRITTEN_KEY, writtenTokens } from './entry-writer-child.test-helpers.js';
 import { createFileStore } from './file-store.js';
 import type { StoredTokens, StoreKey } from './types.js';
 
 const CHILD = fileURLToPath(new URL('./cross-process-child.test-helpers.ts', import.meta.url));
+const WRITER = fileURLToPath(new URL('./entry-writer-child.test-helpers.ts', import.meta.url));
 const KEY: StoreKey = { issuer: 'https://as.example', resource: 'https://mcp.example/mcp', clientId: 'c1' };
 
 let root: string;
@@ -27,36 +27,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function runChild(
-  directory: string,
-  work: string,
-  name: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--no-warnings',
-      '--experimental-transform-types',
-      '--conditions=@gatehouse/source',
-      CHILD,
-      directory,
-      work,
-      name,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+function runChild(directory: string, work: string, name: string) {
+  return runSourceChild([CHILD, directory, work, name]);
 }
 
 describe('refreshSingleFlight across processes', () => {
@@ -92,5 +64,29 @@ describe('refreshSingleFlight across processes', () => {
     expect(tokensA).toEqual(tokensB);
     expect(tokensA).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
     expect(await createFileStore({ directory }).get(KEY)).toEqual(tokensA);
+  });
+});
+
+describe('the file store entry kept in memory, across processes', () => {
+  it('another process replacing the entry (once, twice, deleting it): the next get sees it', async () => {
+    const directory = join(root, 'rewritten');
+    const store = createFileStore({ directory });
+    await store.set(WRITTEN_KEY, writtenTokens('access-1'));
+    const kept = await store.get(WRITTEN_KEY);
+    expect(await store.get(WRITTEN_KEY)).toBe(kept); // answered from memory
+
+    const write = async (...accessTokens: string[]) => {
+      const child = await runSourceChild([WRITER, directory, ...accessTokens]);
+      expect(child, child.err).toMatchObject({ code: 0 });
+    };
+    // Same-size values: only the file's identity tells the entries apart.
+    await write('access-2');
+    expect(await store.get(WRITTEN_KEY)).toEqual(writtenTokens('access-2'));
+    await write('access-3', 'access-4');
+    expect(await store.get(WRITTEN_KEY)).toEqual(writtenTokens('access-4'));
+    await write('-');
+    expect(await store.get(WRITTEN_KEY)).toBeUndefined();
+    await write('access-5');
+    expect(await store.get(WRITTEN_KEY)).toEqual(writtenTokens('access-5'));
   });
 });

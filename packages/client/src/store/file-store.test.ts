@@ -246,3 +246,89 @@ describe('createFileStore: corruption and killed writers', () => {
     expect(names).toContain('notes.txt');
   });
 });
+
+describe('createFileStore: the entry kept in memory (warm path)', () => {
+  /** Tokens whose JSON has the same size for every `n` below 10 000: only the content differs. */
+  const numbered = (n: number) => tokensFor(KEY, `access-${String(n).padStart(4, '0')}`);
+
+  it('an unchanged file is answered from memory: the same frozen object, no read and no parse', async () => {
+    const store = createFileStore({ directory });
+    await store.set(KEY, tokensFor(KEY));
+    const first = await store.get(KEY);
+    expect(first).toEqual(tokensFor(KEY));
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(await store.get(KEY)).toBe(first);
+    const reader = createFileStore({ directory });
+    const read = await reader.get(KEY);
+    expect(await reader.get(KEY)).toBe(read);
+  });
+
+  it('an entry replaced by another store instance (as by another process) is seen at the next get, every time', async () => {
+    const reader = createFileStore({ directory });
+    const writer = createFileStore({ directory });
+    await writer.set(KEY, numbered(0));
+    expect((await reader.get(KEY))?.access_token).toBe('access-0000');
+    for (let n = 1; n <= 200; n += 1) {
+      await writer.set(KEY, numbered(n));
+      // Every other round two replacements land between two reads (a freed inode may be reused).
+      if (n % 2 === 0) {
+        n += 1;
+        await writer.set(KEY, numbered(n));
+      }
+      expect((await reader.get(KEY))?.access_token).toBe(numbered(n).access_token);
+    }
+  });
+
+  it('an entry deleted or corrupted by another instance is not answered from memory', async () => {
+    const reader = createFileStore({ directory });
+    const writer = createFileStore({ directory });
+    await writer.set(KEY, tokensFor(KEY));
+    expect(await reader.get(KEY)).toBeDefined();
+    await writer.delete(KEY);
+    expect(await reader.get(KEY)).toBeUndefined();
+    await writer.set(KEY, tokensFor(KEY, 'second'));
+    expect((await reader.get(KEY))?.access_token).toBe('second');
+    const path = await tokenFileOf(KEY);
+    const text = await readFile(path, 'utf8');
+    // Edited in place (same inode): the size and times tell the reader.
+    await writeFile(path, text.replace('"access_token": "second"', '"access_token": 12345'));
+    const error = await reader.get(KEY).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_STORE_CORRUPT', path });
+    expect((error as Error).message).toContain('tokens.access_token');
+  });
+
+  it('set keeps what it wrote: the next get of the same instance needs no read', async () => {
+    const store = createFileStore({ directory });
+    await store.set(KEY, tokensFor(KEY, 'written'));
+    const first = await store.get(KEY);
+    expect(first?.access_token).toBe('written');
+    expect(await store.get(KEY)).toBe(first);
+  });
+
+  it('inside withLock, get reads the file: a refresh never acts on the entry kept in memory', async () => {
+    const store = createFileStore({ directory });
+    await store.set(KEY, tokensFor(KEY));
+    const outside = await store.get(KEY);
+    expect(await store.get(KEY)).toBe(outside);
+    const inside = await store.withLock(KEY, () => store.get(KEY));
+    expect(inside).toEqual(outside);
+    expect(inside).not.toBe(outside);
+  });
+});
+
+describe('createFileStore: expires_in', () => {
+  it('keeps the token lifetime; a negative or non-numeric one is misuse, and corrupt when read', async () => {
+    const store = createFileStore({ directory });
+    await store.set(KEY, { ...tokensFor(KEY), expires_in: 20 });
+    expect((await createFileStore({ directory }).get(KEY))?.expires_in).toBe(20);
+    await expect(store.set(KEY, { ...tokensFor(KEY), expires_in: -1 })).rejects.toThrow(/tokens\.expires_in/);
+    const path = await tokenFileOf(KEY);
+    const content = JSON.parse(await readFile(path, 'utf8'));
+    content.tokens.expires_in = '20';
+    await writeFile(path, JSON.stringify(content));
+    await expect(createFileStore({ directory }).get(KEY)).rejects.toMatchObject({
+      code: 'ERR_STORE_CORRUPT',
+      message: expect.stringContaining('tokens.expires_in'),
+    });
+  });
+});

@@ -14,12 +14,17 @@
  *   never affects the other entries.
  * - `withLock` is a per-key lock across processes (a lease file, see `file-lease.ts`), with an
  *   in-process mutex in front of it.
+ * - `get` keeps the entry it last read or wrote in memory with the file's identity (inode, size,
+ *   times: `file-identity.ts`) and answers from memory while one `stat` finds the same file: the warm
+ *   path costs no read and no parse, and an entry another process replaced (a rename: a new inode)
+ *   is read again at the next call. Inside `withLock` for its key, `get` always reads the file, so a
+ *   refresh never acts on an older entry (a rotated refresh token is never redeemed twice).
  *
  * Tokens are stored in plain JSON protected by file permissions; this module does NOT encrypt them
  * and does NOT check file permissions on Windows.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { invalidArgument } from '@gatehouse/core';
@@ -27,7 +32,17 @@ import { rejectUnknownOptions } from '../http.js';
 import type { ClientRegistration } from '../registration/types.js';
 import { removeStrayTempFiles, syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { TokenStoreError } from './errors.js';
+import { currentIdentity, type FileIdentity, identityOf, sameIdentity } from './file-identity.js';
 import { acquireLease } from './file-lease.js';
+import {
+  corrupt,
+  errorCode,
+  FORMAT_VERSION,
+  readJson,
+  readJsonWithIdentity,
+  summary,
+  tokenEntry,
+} from './file-store-content.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type {
   LockOptions,
@@ -45,7 +60,6 @@ import {
   keyId,
   lockTimeoutOf,
   readClientRegistration,
-  readStoredTokens,
   sameKey,
 } from './validate.js';
 
@@ -82,7 +96,6 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'strayTempMaxAgeMs',
 ]);
 const TOKEN_FILE = /^tokens-[0-9a-f]{64}\.json$/;
-const FORMAT_VERSION = 1;
 
 /**
  * The default store directory: `$XDG_CONFIG_HOME/gatehouse` when `XDG_CONFIG_HOME` is an absolute
@@ -107,71 +120,6 @@ function positive(value: unknown, name: string, fallback: number): number {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function errorCode(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : 'unknown error';
-}
-
-function corrupt(path: string, problem: string): TokenStoreError {
-  return new TokenStoreError(
-    'ERR_STORE_CORRUPT',
-    path,
-    `the token store file ${path} is corrupt (${problem}); it was left in place: remove it to sign in again`,
-  );
-}
-
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw new TokenStoreError(
-      'ERR_STORE_UNREADABLE',
-      path,
-      `the token store file ${path} could not be read (${errorCode(error)})`,
-      { cause: error },
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw corrupt(path, 'not valid JSON');
-  }
-}
-
-/** Reads a token file's content; `expected` is the key it must hold (a mismatch is corruption). */
-function tokenEntry(path: string, value: unknown): { key: StoreKey; tokens: StoredTokens } {
-  if (typeof value !== 'object' || value === null) throw corrupt(path, 'not an object');
-  const { version, key, tokens } = value as Record<string, unknown>;
-  if (version !== FORMAT_VERSION) throw corrupt(path, `"version" is not ${FORMAT_VERSION}`);
-  let checkedKey: StoreKey;
-  try {
-    checkedKey = checkStoreKey(key);
-  } catch {
-    throw corrupt(path, '"key" is not a valid key');
-  }
-  const read = readStoredTokens(tokens);
-  if ('badField' in read) throw corrupt(path, `"tokens.${read.badField}" is missing or of the wrong type`);
-  if (
-    read.issuer !== checkedKey.issuer ||
-    read.resource !== checkedKey.resource ||
-    read.client_id !== checkedKey.clientId
-  ) {
-    throw corrupt(path, 'the tokens do not belong to the key');
-  }
-  return { key: checkedKey, tokens: read };
-}
-
-function summary(key: StoreKey, tokens: StoredTokens): StoredTokensSummary {
-  return Object.freeze({
-    key,
-    ...(tokens.expires_at === undefined ? {} : { expires_at: tokens.expires_at }),
-    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
-    hasRefreshToken: tokens.refresh_token !== undefined,
-  });
 }
 
 /**
@@ -202,6 +150,10 @@ export function createFileStore(options: FileStoreOptions = {}): FileTokenStore 
     DEFAULT_STRAY_TEMP_MAX_AGE_MS,
   );
   const mutex = new KeyedMutex();
+  /** Token file path → the entry last read or written there and the file's identity then. */
+  const cache = new Map<string, { identity: FileIdentity; tokens: StoredTokens }>();
+  /** Token file paths whose key this process holds the lock of (`withLock`): `get` reads them. */
+  const locked = new Set<string>();
   let ready: Promise<void> | undefined;
 
   async function prepare(): Promise<void> {
@@ -252,9 +204,9 @@ export function createFileStore(options: FileStoreOptions = {}): FileTokenStore 
   const tokenBase = (key: StoreKey): string => join(directory, `tokens-${sha256(keyId(key))}`);
   const clientPath = (issuer: string): string => join(directory, `client-${sha256(issuer)}.json`);
 
-  async function write(path: string, value: unknown): Promise<void> {
+  async function write(path: string, value: unknown): Promise<FileIdentity> {
     try {
-      await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+      return identityOf(await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`));
     } catch (error) {
       throw new TokenStoreError(
         'ERR_STORE_WRITE_FAILED',
@@ -287,10 +239,21 @@ export function createFileStore(options: FileStoreOptions = {}): FileTokenStore 
       const checked = checkStoreKey(key);
       await ensureDirectory();
       const path = `${tokenBase(checked)}.json`;
-      const value = await readJson(path);
-      if (value === undefined) return undefined;
-      const entry = tokenEntry(path, value);
+      const cached = cache.get(path);
+      if (cached !== undefined && !locked.has(path)) {
+        const now = currentIdentity(path);
+        if (now === 'missing') {
+          cache.delete(path);
+          return undefined;
+        }
+        if (now !== undefined && sameIdentity(now, cached.identity)) return cached.tokens;
+      }
+      cache.delete(path);
+      const read = await readJsonWithIdentity(path);
+      if (read === undefined) return undefined;
+      const entry = tokenEntry(path, read.value);
       if (!sameKey(entry.key, checked)) throw corrupt(path, 'it holds another key');
+      cache.set(path, { identity: read.identity, tokens: entry.tokens });
       return entry.tokens;
     },
 
@@ -298,13 +261,18 @@ export function createFileStore(options: FileStoreOptions = {}): FileTokenStore 
       const checked = checkStoreKey(key);
       const value = checkStoredTokens(checked, tokens);
       await ensureDirectory();
-      await write(`${tokenBase(checked)}.json`, { version: FORMAT_VERSION, key: checked, tokens: value });
+      const path = `${tokenBase(checked)}.json`;
+      cache.delete(path);
+      const identity = await write(path, { version: FORMAT_VERSION, key: checked, tokens: value });
+      cache.set(path, { identity, tokens: value });
     },
 
     async delete(key: StoreKey): Promise<void> {
       const checked = checkStoreKey(key);
       await ensureDirectory();
-      await remove(`${tokenBase(checked)}.json`);
+      const path = `${tokenBase(checked)}.json`;
+      cache.delete(path);
+      await remove(path);
     },
 
     async list(): Promise<StoreListing> {
@@ -332,13 +300,16 @@ export function createFileStore(options: FileStoreOptions = {}): FileTokenStore 
       const timeoutMs = lockTimeoutOf(lockOptions);
       const started = Date.now();
       const lockPath = `${tokenBase(checked)}.lock`;
+      const tokenPath = `${tokenBase(checked)}.json`;
       const release = await mutex.acquire(lockPath, timeoutMs, lockPath);
       try {
         await ensureDirectory();
         const lease = await acquireLease(lockPath, { timeoutMs, leaseTtlMs, startedAt: started });
+        locked.add(tokenPath);
         try {
           return await fn();
         } finally {
+          locked.delete(tokenPath);
           await lease.release();
         }
       } finally {

@@ -4,6 +4,7 @@
  * § Token Handling and § Authorization Server Binding: tokens are bound to one resource and one
  * authorization server, credentials to one issuer).
  */
+import type { DpopPrivateJwk } from '../dpop/dpop-key.js';
 import type { ClientRegistration } from '../registration/types.js';
 
 /**
@@ -13,10 +14,16 @@ import type { ClientRegistration } from '../registration/types.js';
  */
 export interface StoredTokens {
   readonly access_token: string;
-  /** `'Bearer'` for every token this client uses (RFC 6750). */
+  /** `'Bearer'` (RFC 6750), or `'DPoP'` for a token bound to {@link dpop_jwk} (RFC 9449). */
   readonly token_type: string;
   /** Seconds since the epoch when the access token expires. Absent when the server did not say. */
   readonly expires_at?: number;
+  /**
+   * The access token's lifetime in seconds, as the token response's `expires_in` gave it (RFC 6749
+   * §5.1). Caps the renewal margin of a short-lived token at half its lifetime (`isTokenFresh`).
+   * Absent when the server did not say, and in entries stored before it was kept.
+   */
+  readonly expires_in?: number;
   /** Present when the server issued one (RFC 6749 §6; rotated on use by most servers). */
   readonly refresh_token?: string;
   /** The granted scopes, space-separated (re-sent on refresh: pain point 5). */
@@ -27,6 +34,11 @@ export interface StoredTokens {
   readonly issuer: string;
   /** The client the token was issued to. */
   readonly client_id: string;
+  /**
+   * The DPoP private key the tokens are bound to (RFC 9449 §6: the access token's `cnf.jkt`, and for
+   * public clients the refresh token too), when they were requested with DPoP. Secret.
+   */
+  readonly dpop_jwk?: DpopPrivateJwk;
 }
 
 /** What a token entry is stored under: one entry per authorization server, resource and client. */

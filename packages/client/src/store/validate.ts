@@ -4,6 +4,7 @@
  * Messages name fields, never values (they may be tokens).
  */
 import { invalidArgument } from '@gatehouse/core';
+import { isDpopPrivateJwk } from '../dpop/dpop-key.js';
 import type { ClientRegistration, RegistrationMethod } from '../registration/types.js';
 import type { LockOptions, StoredTokens, StoreKey } from './types.js';
 
@@ -67,21 +68,34 @@ export function readStoredTokens(value: unknown): StoredTokens | { readonly badF
   for (const name of ['access_token', 'token_type', 'resource', 'issuer', 'client_id'] as const) {
     if (!isText(value[name])) return { badField: name };
   }
-  const { expires_at, refresh_token, scope } = value;
+  const { expires_at, expires_in, refresh_token, scope, dpop_jwk } = value;
   if (expires_at !== undefined && (typeof expires_at !== 'number' || !Number.isFinite(expires_at))) {
     return { badField: 'expires_at' };
   }
+  if (
+    expires_in !== undefined &&
+    (typeof expires_in !== 'number' || !Number.isFinite(expires_in) || expires_in < 0)
+  ) {
+    return { badField: 'expires_in' };
+  }
   if (refresh_token !== undefined && !isText(refresh_token)) return { badField: 'refresh_token' };
   if (scope !== undefined && typeof scope !== 'string') return { badField: 'scope' };
+  if (dpop_jwk !== undefined && !isDpopPrivateJwk(dpop_jwk)) return { badField: 'dpop_jwk' };
   return Object.freeze({
     access_token: value.access_token as string,
     token_type: value.token_type as string,
     ...(expires_at === undefined ? {} : { expires_at }),
+    ...(expires_in === undefined ? {} : { expires_in }),
     ...(refresh_token === undefined ? {} : { refresh_token }),
     ...(scope === undefined ? {} : { scope }),
     resource: value.resource as string,
     issuer: value.issuer as string,
     client_id: value.client_id as string,
+    ...(dpop_jwk === undefined
+      ? {}
+      : {
+          dpop_jwk: Object.freeze({ kty: 'EC', crv: 'P-256', x: dpop_jwk.x, y: dpop_jwk.y, d: dpop_jwk.d }),
+        }),
   });
 }
 
@@ -115,6 +129,11 @@ export function readClientRegistration(value: unknown): ClientRegistration | { r
     if (value[name] === undefined) continue;
     if (!isText(value[name])) return { badField: name };
     optional[name] = value[name];
+  }
+  const grantTypes = value.grantTypes;
+  if (grantTypes !== undefined) {
+    if (!Array.isArray(grantTypes) || !grantTypes.every(isText)) return { badField: 'grantTypes' };
+    optional.grantTypes = Object.freeze([...(grantTypes as string[])]);
   }
   const expiresAt = value.clientSecretExpiresAt;
   if (expiresAt !== undefined) {
