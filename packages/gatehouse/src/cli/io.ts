@@ -15,6 +15,11 @@ export interface CliIo {
   readonly stdoutStream?: Writable;
   /** The directory relative paths are resolved against (default `process.cwd()`). */
   readonly cwd?: string;
+  /**
+   * Opens an authorization URL in the user's browser (the client commands). Default: the `open`
+   * package. Tests point it at a test browser.
+   */
+  readonly openBrowser?: (url: string) => Promise<unknown>;
 }
 
 /** One `gatehouse <name>` command. */

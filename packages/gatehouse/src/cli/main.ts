@@ -1,5 +1,7 @@
 import { ProtocolError } from '@gatehouse/core';
+import { CommandFailed } from './command-failed.js';
 import { COMMANDS } from './commands.js';
+import { applyConfigFile, extractConfigFlag } from './config-file.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -14,8 +16,10 @@ function mainHelp(): string {
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
     '',
     'Options:',
-    '  -h, --help     show this help',
-    '  -v, --version  show the version',
+    '  --config <file>  a gatehouse.config.json to read options from (before or after the',
+    '                   command; env GATEHOUSE_CONFIG; default ./gatehouse.config.json if present)',
+    '  -h, --help       show this help',
+    '  -v, --version    show the version',
     '',
     'Run "gatehouse <command> --help" for the options and examples of a command.',
     '',
@@ -27,8 +31,9 @@ function mainHelp(): string {
  * at run time, 2 bad usage. Only `bin.ts` calls `process.exit`.
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = args;
   try {
+    const { args: commandArgs, configPath } = extractConfigFlag(args);
+    const [name, ...rest] = commandArgs;
     switch (name) {
       case undefined:
       case '-h':
@@ -45,14 +50,16 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     if (command === undefined) {
       throw new UsageError(`unknown command "${name}"`, 'Run "gatehouse --help" for the list of commands.');
     }
-    return await command.run(rest, io);
+    // The configuration file is a layer under the environment: flags > GATEHOUSE_* > file.
+    const env = await applyConfigFile(configPath, io.env, io.cwd ?? process.cwd());
+    return await command.run(rest, env === io.env ? io : { ...io, env });
   } catch (error) {
     return reportError(error, io);
   }
 }
 
 function reportError(error: unknown, io: CliIo): number {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof CommandFailed) {
     io.stderr(`gatehouse: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
     return error.exitCode;
   }

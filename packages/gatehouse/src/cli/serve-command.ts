@@ -1,6 +1,9 @@
+import { resolve } from 'node:path';
+import { redactConnectionString } from '@gatehouse/authorization-server';
+import { createGatewayLogger } from '../gateway/logger.js';
 import { startGateway } from '../gateway/start-gateway.js';
 import type { CliCommand, CliIo } from './io.js';
-import { parseServeOptions, SERVE_HELP } from './serve-options.js';
+import { parseServeOptions, SERVE_DEFAULTS, SERVE_HELP } from './serve-options.js';
 
 /** `gatehouse serve`: authorization server + resource server + MCP endpoint in one process. */
 export const serveCommand: CliCommand = {
@@ -15,8 +18,17 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     io.stdout(SERVE_HELP);
     return 0;
   }
-  const gateway = await startGateway(options);
+  const cwd = io.cwd ?? process.cwd();
+  const log = createGatewayLogger({ level: options.logLevel ?? SERVE_DEFAULTS.logLevel, write: io.stderr });
+  const gateway = await startGateway(options, { log, env: io.env, cwd });
   const setupUrl = await gateway.setupUrl();
+  const data =
+    options.issuer !== undefined
+      ? 'none (external issuer)'
+      : options.database !== undefined
+        ? redactConnectionString(options.database)
+        : resolve(cwd, options.dataDir);
+  log.info({ mcp: gateway.mcpUrl, issuer: gateway.issuer, upstream: gateway.upstreamDescription }, 'serving');
   io.stdout(
     [
       'gatehouse serve',
@@ -24,7 +36,8 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       `  resource metadata  ${gateway.metadataUrl}`,
       `  issuer             ${gateway.issuer}`,
       `  signing keys       ${gateway.keysLocation}`,
-      '  upstream           built-in demo MCP server',
+      `  data               ${data}`,
+      `  upstream           ${gateway.upstreamDescription}`,
       ...(setupUrl === undefined
         ? []
         : [
@@ -39,6 +52,9 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   );
   const signal = await io.stopSignal;
   io.stderr(`received ${signal}, finishing in-flight requests\n`);
+  log.info({ signal }, 'shutting down: finishing in-flight requests, stopping upstream processes');
   await gateway.close();
+  log.info('stopped');
+  log.flush();
   return 0;
 }

@@ -1,16 +1,31 @@
-import { parseArgs } from 'node:util';
+import { redactConnectionString } from '@gatehouse/authorization-server';
 import { isLoopbackHostname } from '@gatehouse/core';
+import { LOG_LEVELS, type LogLevel } from '../gateway/logger.js';
+import { type Env, FlagReader, parseFlags, SERVE_DEFAULTS } from './serve-flags.js';
+import {
+  parseHttpUrl,
+  parseUpstream,
+  parseUpstreamOidc,
+  type UpstreamOidcOptions,
+  type UpstreamOptions,
+} from './serve-upstream-options.js';
 import { UsageError } from './usage-error.js';
+
+export { envNameOf, SERVE_DEFAULTS } from './serve-flags.js';
+export { SERVE_HELP } from './serve-help.js';
+export type { UpstreamOidcOptions, UpstreamOptions } from './serve-upstream-options.js';
 
 /** Validated options of `gatehouse serve`. */
 export interface ServeOptions {
-  /** The built-in demo MCP server is the upstream (the only upstream kind so far). */
-  readonly demo: true;
+  /** Kept for callers that build options by hand: `demo: true` is `upstream: { kind: 'demo' }`. */
+  readonly demo?: boolean;
+  /** The upstream MCP server; absent means the built-in demo. */
+  readonly upstream?: UpstreamOptions;
   readonly host: string;
   readonly port: number;
   /**
    * The URL clients use to reach this server, without a trailing slash; `undefined` means
-   * `http://<host>:<bound port>` (loopback binds only).
+   * `http(s)://<host>:<bound port>`.
    */
   readonly publicUrl: string | undefined;
   /** An external OAuth / OIDC issuer to trust; `undefined` runs the embedded authorization server. */
@@ -19,105 +34,65 @@ export interface ServeOptions {
   readonly jwksUri: string | undefined;
   /** Where the embedded authorization server keeps its SQLite database and keys. */
   readonly dataDir: string;
+  /**
+   * A `postgres://` URL: the embedded authorization server keeps everything (keys included) in
+   * this PostgreSQL database instead of `<dataDir>/gatehouse.db`, so several instances can share
+   * it. Pending schema migrations are applied at start (under a lock). Never printed unredacted.
+   */
+  readonly database?: string;
+  /** Seconds between two reads of the keys from the storage; `undefined`: the server's default (30). */
+  readonly keyReloadIntervalSeconds?: number;
+  /** Honour `X-Forwarded-Host`, `-Proto` and `-For` at the embedded authorization server. Default false. */
+  readonly trustProxy?: boolean;
   /** Dynamic client registration of the embedded server; `undefined`: open on loopback, else initial-access-token. */
   readonly registration: 'open' | 'initial-access-token' | 'off' | undefined;
   readonly allowedOrigins: readonly string[];
   /** Scopes advertised in Protected Resource Metadata. */
   readonly scopes: readonly string[];
+  /** Serve HTTPS with this certificate chain and private key (PEM files). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Default `info`. */
+  readonly logLevel?: LogLevel;
+  /** Sign-in at the embedded authorization server through an upstream OpenID Connect provider. */
+  readonly upstreamOidc?: UpstreamOidcOptions;
 }
 
-/** The help text of `gatehouse serve`. */
-export const SERVE_HELP = `Usage: gatehouse serve --demo [options]
-
-Puts OAuth 2.1 in front of an MCP server: an authorization server at /oauth (sign-in, consent,
-tokens), Protected Resource Metadata, bearer-token checks (issuer, audience, expiry, signature),
-scope checks and Origin checks, then the MCP endpoint at /mcp.
-
-Upstream (exactly one):
-  --demo                      the built-in demo MCP server (tools: whoami, echo, add, add_note)
-
-Authorization:
-  --data-dir <dir>            where the embedded authorization server keeps its database and keys
-                              (default ./.gatehouse; env GATEHOUSE_DATA_DIR)
-  --registration <mode>       dynamic client registration: open | initial-access-token | off
-                              (default: open on loopback, else initial-access-token;
-                              env GATEHOUSE_REGISTRATION)
-  --external-issuer <url>     trust this OAuth/OIDC issuer instead of the embedded one
-                              (env GATEHOUSE_EXTERNAL_ISSUER); its tokens must carry
-                              aud = <public-url>/mcp
-  --jwks-uri <url>            the external issuer's JWKS (default: discovered from its metadata)
-  --scope <scope>             a scope of this resource, advertised in its metadata (repeatable)
-
-Network:
-  --port <n>                  port to listen on (default 8080; env GATEHOUSE_PORT)
-  --host <addr>               address to bind (default 127.0.0.1; env GATEHOUSE_HOST)
-  --public-url <url>          the URL clients use (default http://<host>:<port>); required, and
-                              https, when binding a non-loopback address
-  --allowed-origin <origin>   a browser Origin allowed to call /mcp (repeatable; loopback
-                              origins are always allowed)
-
-  -h, --help                  show this help
-
-Examples:
-  gatehouse serve --demo
-  gatehouse serve --demo --external-issuer https://login.example.com/realms/mcp
-`;
-
-const flags = {
-  demo: { type: 'boolean' },
-  'external-issuer': { type: 'string' },
-  'jwks-uri': { type: 'string' },
-  'data-dir': { type: 'string' },
-  registration: { type: 'string' },
-  scope: { type: 'string', multiple: true },
-  port: { type: 'string' },
-  host: { type: 'string' },
-  'public-url': { type: 'string' },
-  'allowed-origin': { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 /** Parses `gatehouse serve` arguments. Returns `'help'` for `--help`; throws {@link UsageError}. */
-export function parseServeOptions(
-  args: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): ServeOptions | 'help' {
-  let values: ReturnType<typeof parseArgs<{ options: typeof flags; allowPositionals: true }>>['values'];
-  let positionals: string[];
+export function parseServeOptions(args: readonly string[], env: Env): ServeOptions | 'help' {
+  let parsed: ReturnType<typeof parseFlags>;
   try {
-    ({ values, positionals } = parseArgs({
-      args: [...args],
-      options: flags,
-      allowPositionals: true,
-      strict: true,
-    }));
+    parsed = parseFlags(args);
   } catch (error) {
     throw new UsageError((error as Error).message, 'Run "gatehouse serve --help" for the list of options.');
   }
+  const { values, tokens } = parsed;
   if (values.help) return 'help';
-  if (positionals.length > 0) {
+  const terminator = tokens.find((token) => token.kind === 'option-terminator');
+  const beforeTerminator = tokens.flatMap((token) =>
+    token.kind === 'positional' && (terminator === undefined || token.index < terminator.index)
+      ? [token.value]
+      : [],
+  );
+  if (beforeTerminator.length > 0) {
     throw new UsageError(
-      `unexpected argument "${positionals[0]}"`,
-      'Only the built-in demo upstream (--demo) is available in this version.',
+      `unexpected argument "${beforeTerminator[0]}"`,
+      'Put a stdio MCP server after "--": gatehouse serve -- <command> [args...]',
     );
   }
-  if (!values.demo) {
-    throw new UsageError(
-      'no upstream MCP server given',
-      'Pass --demo to serve the built-in demo MCP server.',
-    );
-  }
+  const command = terminator === undefined ? [] : args.slice(terminator.index + 1);
+  const read = new FlagReader(values, env);
 
-  const host = values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
-  const port = parsePort(values.port ?? env.GATEHOUSE_PORT ?? '8080');
-  const issuer = values['external-issuer'] ?? env.GATEHOUSE_EXTERNAL_ISSUER;
-  if (issuer === undefined && values['jwks-uri'] !== undefined) {
+  const host = read.string('host') ?? SERVE_DEFAULTS.host;
+  const port = parsePort(read.string('port') ?? String(SERVE_DEFAULTS.port));
+  const issuer = read.string('external-issuer');
+  const jwksUri = read.string('jwks-uri');
+  if (issuer === undefined && jwksUri !== undefined) {
     throw new UsageError(
       '--jwks-uri goes with --external-issuer',
       'The embedded authorization server needs no JWKS URL.',
     );
   }
-  const registration = values.registration ?? env.GATEHOUSE_REGISTRATION;
+  const registration = read.string('registration');
   if (registration !== undefined && !REGISTRATION_MODES.includes(registration)) {
     throw new UsageError(
       `invalid --registration "${registration}"`,
@@ -129,19 +104,97 @@ export function parseServeOptions(
       '--registration applies to the embedded authorization server, not to --external-issuer',
     );
   }
-  const publicUrl = parsePublicUrl(values['public-url'] ?? env.GATEHOUSE_PUBLIC_URL, host);
+  const storage = parseStorageOptions(read, issuer !== undefined);
+  const tls = parseTls(read.string('cert'), read.string('key'));
+  const publicUrl = parsePublicUrl(read.string('public-url'), host, tls !== undefined);
+  const logLevel = read.string('log-level') ?? SERVE_DEFAULTS.logLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`invalid --log-level "${logLevel}"`, `Use one of: ${LOG_LEVELS.join(', ')}.`);
+  }
+  const upstream = parseUpstream(read, command, env);
+  const upstreamOidc = parseUpstreamOidc(read, env);
+  if (upstreamOidc !== undefined && issuer !== undefined) {
+    throw new UsageError(
+      '--upstream-oidc-* configures the embedded authorization server, not --external-issuer',
+      'With an external issuer, configure federation there.',
+    );
+  }
   return {
-    demo: true,
+    ...(upstream.kind === 'demo' ? { demo: true } : {}),
+    upstream,
     host,
     port,
     publicUrl,
     issuer: issuer === undefined ? undefined : parseHttpUrl('--external-issuer', issuer),
-    jwksUri: values['jwks-uri'] === undefined ? undefined : parseHttpUrl('--jwks-uri', values['jwks-uri']),
-    dataDir: values['data-dir'] ?? env.GATEHOUSE_DATA_DIR ?? '.gatehouse',
+    jwksUri: jwksUri === undefined ? undefined : parseHttpUrl('--jwks-uri', jwksUri),
+    dataDir: read.string('data-dir') ?? SERVE_DEFAULTS.dataDir,
+    ...storage,
     registration: registration as ServeOptions['registration'],
-    allowedOrigins: (values['allowed-origin'] ?? []).map(parseOrigin),
-    scopes: parseScopes(values.scope ?? []),
+    allowedOrigins: read.list('allowed-origin').map(parseOrigin),
+    scopes: parseScopes(read.list('scope')),
+    ...(tls === undefined ? {} : { tls }),
+    logLevel: logLevel as LogLevel,
+    ...(upstreamOidc === undefined ? {} : { upstreamOidc }),
   };
+}
+
+/**
+ * `--database`, `--key-reload-interval` and `--trust-proxy`: options of the embedded authorization
+ * server's storage and keys, refused with `--external-issuer` (nothing is silently ignored).
+ */
+function parseStorageOptions(
+  read: FlagReader,
+  external: boolean,
+): Pick<ServeOptions, 'database' | 'keyReloadIntervalSeconds' | 'trustProxy'> {
+  const database = read.string('database');
+  const interval = read.string('key-reload-interval');
+  const trustProxy = read.boolean('trust-proxy');
+  const embeddedOnly = [
+    ...(database === undefined ? [] : ['--database']),
+    ...(interval === undefined ? [] : ['--key-reload-interval']),
+    ...(trustProxy ? ['--trust-proxy'] : []),
+  ];
+  if (external && embeddedOnly.length > 0) {
+    throw new UsageError(
+      `${embeddedOnly.join(', ')} configure${embeddedOnly.length === 1 ? 's' : ''} the embedded authorization server, not --external-issuer`,
+    );
+  }
+  if (database !== undefined) {
+    if (!/^postgres(ql)?:\/\//i.test(database)) {
+      throw new UsageError(
+        `--database must be a postgres:// URL, got ${redactConnectionString(database)}`,
+        'Example: --database postgres://gatehouse@db.internal:5432/gatehouse (or GATEHOUSE_DATABASE_URL)',
+      );
+    }
+    if (read.given('data-dir') || read.inEnv('data-dir')) {
+      throw new UsageError(
+        '--database and --data-dir are mutually exclusive',
+        'With --database everything (keys included) is kept in PostgreSQL: drop --data-dir / GATEHOUSE_DATA_DIR. To move a data directory into PostgreSQL, run "gatehouse migrate --from-data-dir <dir>".',
+      );
+    }
+  }
+  if (interval !== undefined && (!/^\d{1,4}$/.test(interval) || Number(interval) > 3600)) {
+    throw new UsageError(
+      `invalid --key-reload-interval "${interval}"`,
+      'Give whole seconds from 0 (reload only on demand) to 3600.',
+    );
+  }
+  return {
+    ...(database === undefined ? {} : { database }),
+    ...(interval === undefined ? {} : { keyReloadIntervalSeconds: Number(interval) }),
+    ...(trustProxy ? { trustProxy } : {}),
+  };
+}
+
+function parseTls(certFile: string | undefined, keyFile: string | undefined): ServeOptions['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError(
+      '--cert and --key go together',
+      'Give both the certificate chain and its private key (PEM files).',
+    );
+  }
+  return { certFile, keyFile };
 }
 
 const REGISTRATION_MODES: readonly string[] = ['open', 'initial-access-token', 'off'];
@@ -153,30 +206,19 @@ function parsePort(value: string): number {
   return Number(value);
 }
 
-function parseHttpUrl(flag: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`${flag} is not a URL`, 'Give an absolute https:// URL.');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHostname(url.hostname))) {
-    throw new UsageError(`${flag} must use https`, 'Plain http is only accepted for loopback addresses.');
-  }
-  if (url.username || url.password || url.hash) {
-    throw new UsageError(`${flag} must not contain credentials or a fragment`);
-  }
-  // Returned exactly as given: issuer identifiers are compared as strings (RFC 8414 §3.3).
-  return value;
-}
-
-function parsePublicUrl(value: string | undefined, host: string): string | undefined {
+function parsePublicUrl(value: string | undefined, host: string, tls: boolean): string | undefined {
   const loopbackBind = isLoopbackHostname(host);
   if (value === undefined) {
-    if (!loopbackBind) {
+    if (!loopbackBind && !tls) {
       throw new UsageError(
         `binding ${host} without TLS would expose tokens on the network`,
-        'Bind 127.0.0.1, or run behind a TLS reverse proxy and pass --public-url https://<your-host>.',
+        'Bind 127.0.0.1, pass --cert and --key, or run behind a TLS reverse proxy and pass --public-url https://<your-host>.',
+      );
+    }
+    if (tls && (host === '0.0.0.0' || host === '::' || host === '[::]')) {
+      throw new UsageError(
+        `binding ${host} needs --public-url`,
+        'Clients cannot reach a wildcard address; give the name in your certificate, e.g. --public-url https://mcp.example.com:8080',
       );
     }
     return undefined;
@@ -189,6 +231,9 @@ function parsePublicUrl(value: string | undefined, host: string): string | undef
   }
   if (url.search || url.hash || url.username || url.password) {
     throw new UsageError('--public-url must not contain a query, fragment or credentials');
+  }
+  if (tls && url.protocol !== 'https:') {
+    throw new UsageError('--public-url must use https when serving with --cert and --key');
   }
   if (
     url.protocol !== 'https:' &&

@@ -2,13 +2,17 @@ import { join } from 'node:path';
 import {
   type AuthorizationServer,
   createAuthorizationServer,
+  openPostgresStorage,
   openSqliteStorage,
-  toPublicJwks,
+  PostgresOpenError,
+  type Storage,
 } from '@gatehouse/authorization-server';
 import { isLoopbackHostname } from '@gatehouse/core';
 import type { ResourceServerVerifyOptions } from '@gatehouse/resource-server';
+import { CommandFailed } from '../cli/command-failed.js';
 import type { ServeOptions } from '../cli/serve-options.js';
 import { discoverJwksUri } from './discover-jwks-uri.js';
+import { createEmbeddedTokenVerifier } from './embedded-token-verifier.js';
 import type { NodeListener } from './listen.js';
 
 /** Where tokens come from, and how the resource server checks them. */
@@ -46,6 +50,22 @@ export async function trustExternalIssuer(
   };
 }
 
+/**
+ * The authorization server's `upstream` option from `--upstream-oidc-*`. An issuer on loopback was
+ * named explicitly by the operator, so outbound requests may reach loopback for it (and only then).
+ */
+function upstreamSignIn(oidc: NonNullable<ServeOptions['upstreamOidc']>) {
+  return {
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
+    ...(oidc.clientSecret === undefined ? {} : { clientSecret: oidc.clientSecret }),
+    ...(oidc.scopes === undefined ? {} : { scopes: [...oidc.scopes] }),
+    ...(oidc.name === undefined ? {} : { name: oidc.name }),
+    allowLocalPassword: oidc.allowLocalPassword,
+    dangerouslyAllowLoopback: isLoopbackHostname(new URL(oidc.issuer).hostname),
+  };
+}
+
 /** The demo resource's scopes and what the consent page says about each. */
 export const DEMO_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'mcp:read': 'Use the demo tools (whoami, echo, add)',
@@ -53,25 +73,67 @@ export const DEMO_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Opens the embedded authorization server's storage: PostgreSQL with `--database` (pending
+ * migrations applied under the migration lock, so instances may start together), else
+ * `<data-dir>/gatehouse.db`. Resolves it with a description of where it is (no password).
+ */
+async function openEmbeddedStorage(
+  options: Pick<ServeOptions, 'dataDir' | 'database'>,
+): Promise<{ storage: Storage; location: string }> {
+  if (options.database === undefined) {
+    const storage = openSqliteStorage({ path: join(options.dataDir, 'gatehouse.db') });
+    return { storage, location: `${storage.path} (embedded)` };
+  }
+  try {
+    const storage = await openPostgresStorage({ connectionString: options.database });
+    return { storage, location: `${storage.database} (PostgreSQL, shared)` };
+  } catch (error) {
+    if (!(error instanceof PostgresOpenError)) throw error;
+    throw new CommandFailed(error.message, {
+      hint: 'Check the URL, that the database exists (createdb) and that this host may connect to it.',
+    });
+  }
+}
+
+/**
  * Starts the embedded authorization server at `<public-url>/oauth`, persisted in
- * `<data-dir>/gatehouse.db` (SQLite). The resource server verifies its tokens against its public
- * signing keys in process, with no HTTP round trip.
+ * `<data-dir>/gatehouse.db` (SQLite) or in the `--database` PostgreSQL database. The resource
+ * server verifies its tokens against its public signing keys in process, with no HTTP round trip,
+ * and follows key rotations (see embedded-token-verifier.ts).
  */
 export async function startEmbeddedAuthority(
-  options: Pick<ServeOptions, 'dataDir' | 'registration' | 'scopes'>,
+  options: Pick<
+    ServeOptions,
+    | 'dataDir'
+    | 'registration'
+    | 'scopes'
+    | 'upstreamOidc'
+    | 'database'
+    | 'keyReloadIntervalSeconds'
+    | 'trustProxy'
+  >,
   publicUrl: string,
   resource: string,
+  describe: { scopes: Readonly<Record<string, string>>; name: string } = {
+    scopes: DEMO_SCOPE_DESCRIPTIONS,
+    name: 'Gatehouse demo MCP server',
+  },
 ): Promise<TokenAuthority> {
-  const storage = openSqliteStorage({ path: join(options.dataDir, 'gatehouse.db') });
+  const { storage, location } = await openEmbeddedStorage(options);
   let server: AuthorizationServer;
   try {
-    const scopes: Record<string, string> = { ...DEMO_SCOPE_DESCRIPTIONS };
+    const scopes: Record<string, string> = { ...describe.scopes };
     for (const scope of options.scopes) scopes[scope] ??= `Use the "${scope}" permission of this MCP server`;
     server = await createAuthorizationServer({
       issuer: `${publicUrl}/oauth`,
       storage,
-      resources: [{ resource, scopes, name: 'Gatehouse demo MCP server' }],
+      resources: [{ resource, scopes, name: describe.name }],
       ...(options.registration === undefined ? {} : { registration: options.registration }),
+      ...(options.upstreamOidc === undefined ? {} : { upstream: upstreamSignIn(options.upstreamOidc) }),
+      ...(options.keyReloadIntervalSeconds === undefined
+        ? {}
+        : { keyReloadIntervalSeconds: options.keyReloadIntervalSeconds }),
+      ...(options.trustProxy === true ? { trustProxy: true } : {}),
     });
   } catch (error) {
     await storage.close();
@@ -84,8 +146,8 @@ export async function startEmbeddedAuthority(
   ];
   return {
     issuer: server.issuer,
-    verify: { issuer: server.issuer, audience: resource, jwks: toPublicJwks(server.keys) },
-    keysLocation: `${storage.path} (embedded)`,
+    verify: createEmbeddedTokenVerifier(server, { issuer: server.issuer, audience: resource }),
+    keysLocation: location,
     routes: {
       handles: (pathname) =>
         pathname === server.mountPath || prefixes.some((prefix) => pathname.startsWith(prefix)),

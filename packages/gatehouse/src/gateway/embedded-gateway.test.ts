@@ -5,21 +5,11 @@ import { join } from 'node:path';
 import { validateAuthorizationServerMetadata, validateProtectedResourceMetadata } from '@gatehouse/core';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoServeOptions } from '../../../../test/support/demo-account.js';
 import type { ServeOptions } from '../cli/serve-options.js';
 import { type RunningGateway, startGateway } from './start-gateway.js';
 
-const optionsFor = (dataDir: string, port = 0): ServeOptions => ({
-  demo: true,
-  host: '127.0.0.1',
-  port,
-  publicUrl: undefined,
-  issuer: undefined,
-  jwksUri: undefined,
-  dataDir,
-  registration: undefined,
-  allowedOrigins: [],
-  scopes: [],
-});
+const optionsFor = (dataDir: string, port = 0): ServeOptions => ({ ...demoServeOptions(dataDir), port });
 
 /** Registers a confidential client_credentials client through RFC 7591 and gets a token for the MCP endpoint. */
 async function clientCredentialsToken(
