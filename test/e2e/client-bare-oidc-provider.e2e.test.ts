@@ -457,6 +457,14 @@ describe('@gatehouse/client against a bare node-oidc-provider', () => {
     }
   });
 
+  /** Polls `directory` until a `.tmp` file (a write in progress) exists, or `timeoutMs` passes. */
+  async function untilTempFileExists(directory: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await readdir(directory)).some((name) => name.endsWith('.tmp'))) return;
+    }
+  }
+
   it('file store atomicity: a writer killed with SIGKILL mid-write never leaves a corrupt or torn entry', async () => {
     const directory = join(root, 'killed-writer');
     await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -495,7 +503,8 @@ describe('@gatehouse/client against a bare node-oidc-provider', () => {
         // Readers while the child writes see whole values only, never older than the last reported.
         while (running && reported < version + 3) await check(reported);
         expect(running, 'the writer exited on its own').toBe(true);
-        await sleep(Math.floor(Math.random() * 15));
+        // Kill while a temporary file exists (a write under way) when one shows up soon.
+        await untilTempFileExists(directory, 250);
       } finally {
         child.kill('SIGKILL');
         await exited;
