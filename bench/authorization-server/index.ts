@@ -23,12 +23,18 @@
  * Run with `npm run bench` (builds first). Servers run in a child process so that the load
  * generator and the servers do not share a core.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
-import { median, print, type Round, roundOf } from '../support/rounds.ts';
-import type { Setup, Target } from './servers.ts';
+import { mintFrom, startChild } from '../support/child.ts';
+import { median, print, type Round } from '../support/rounds.ts';
+import {
+  assertOk,
+  clientCredentialsRequest,
+  type LoadSettings,
+  loadFixed,
+  loadRefresh,
+  refreshRequest,
+  type TokenTarget,
+} from '../support/token-load.ts';
+import type { Setup } from './servers.ts';
 
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -39,16 +45,12 @@ const REFRESH_CHAIN = 20;
 /** Token families minted per refill of the pool (the pool is refilled when it holds fewer). */
 const REFILL_BATCH = 10;
 
-const child = spawn(process.execPath, [new URL('./servers.ts', import.meta.url).pathname], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const [line] = (await Promise.race([
-  once(createInterface({ input: child.stdout }), 'line'),
-  once(child, 'exit').then(() => {
-    throw new Error('the benchmark servers exited before they were ready');
-  }),
-])) as [string];
-const setup = JSON.parse(line) as Setup;
+const { child, ready: setup } = await startChild<Setup>(
+  new URL('./servers.ts', import.meta.url),
+  'the benchmark servers exited before they were ready',
+);
+const mint = (target: 'bare' | 'gatehouse', count: number) => mintFrom(setup.controlUrl, target, count);
+const settings = (seconds = ROUND_SECONDS): LoadSettings => ({ connections: CONNECTIONS, seconds });
 
 try {
   const targets = [
@@ -59,12 +61,12 @@ try {
   // client_credentials
   for (const [, , target] of targets) {
     await assertOk(clientCredentialsRequest(target));
-    await loadFixed(clientCredentialsRequest(target), WARMUP_SECONDS);
+    await loadFixed(clientCredentialsRequest(target), settings(WARMUP_SECONDS));
   }
   const cc: [Round[], Round[]] = [[], []];
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, [, , target]] of targets.entries()) {
-      cc[i]?.push(await loadFixed(clientCredentialsRequest(target)));
+      cc[i]?.push(await loadFixed(clientCredentialsRequest(target), settings()));
     }
   }
   report('token endpoint, grant_type=client_credentials', targets, cc);
@@ -73,12 +75,12 @@ try {
   for (const [, name, target] of targets) {
     const [token] = await mint(name, 1);
     await assertOk(refreshRequest(target, token as string));
-    await loadRefresh(target, name, WARMUP_SECONDS);
+    await loadRefreshOf(target, name, WARMUP_SECONDS);
   }
   const refresh: [Round[], Round[]] = [[], []];
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, [, name, target]] of targets.entries()) {
-      refresh[i]?.push(await loadRefresh(target, name));
+      refresh[i]?.push(await loadRefreshOf(target, name));
     }
   }
   report('token endpoint, grant_type=refresh_token (rotating)', targets, refresh);
@@ -86,133 +88,26 @@ try {
   child.kill('SIGTERM');
 }
 
-interface BenchRequest {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function clientCredentialsRequest(target: Target): BenchRequest {
-  return {
-    url: target.tokenUrl,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: target.basic },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      resource: target.resource,
-      scope: 'mcp:tools',
-    }).toString(),
-  };
-}
-
-function refreshRequest(target: Target, refreshToken: string): BenchRequest {
-  return {
-    url: target.tokenUrl,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      client_id: target.refreshClientId,
-    }).toString(),
-  };
-}
-
-/** Checks one request: 200 with a JWT access token (three dot-separated parts). */
-async function assertOk(req: BenchRequest): Promise<void> {
-  const response = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body });
-  const body = (await response.json()) as { access_token?: string };
-  if (response.status !== 200 || body.access_token?.split('.').length !== 3) {
-    throw new Error(
-      `benchmark request failed: HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`,
-    );
-  }
-}
-
-async function mint(target: 'bare' | 'gatehouse', count: number): Promise<string[]> {
-  const response = await fetch(`${setup.controlUrl}/mint?target=${target}&count=${count}`, {
-    method: 'POST',
-  });
-  if (response.status !== 200) throw new Error(`minting refresh tokens failed: HTTP ${response.status}`);
-  return (await response.json()) as string[];
-}
-
-async function loadFixed(req: BenchRequest, seconds = ROUND_SECONDS): Promise<Round> {
-  const result = await autocannon({
-    url: req.url,
-    method: 'POST',
-    headers: req.headers,
-    body: req.body,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  return roundOf(result);
-}
-
 /**
- * A round of rotating refreshes. Each connection runs chains of {@link REFRESH_CHAIN} requests:
- * the first presents a fresh refresh token from `pool`, each next one the refresh token the
- * previous response returned (as a client does), so every refresh token is presented once. The
- * pool is refilled in the background from the child's mint endpoint, a few families at a time:
- * bare oidc-provider's in-memory adapter is an LRU of about 1,000 entries, so tokens minted long
- * before their use would be evicted.
+ * A round of rotating refreshes on `target` (see the file comment): chains of {@link REFRESH_CHAIN}
+ * refreshes fed from a pool refilled in the background, {@link REFILL_BATCH} families at a time,
+ * from the child's mint endpoint.
  */
-async function loadRefresh(
-  target: Target,
+function loadRefreshOf(
+  target: TokenTarget,
   name: 'bare' | 'gatehouse',
   seconds = ROUND_SECONDS,
 ): Promise<Round> {
-  const pool = await mint(name, CONNECTIONS + 2 * REFILL_BATCH);
-  let refilling = false;
-  let refillError: unknown;
-  let dry = 0;
-  const refill = () => {
-    if (refilling || pool.length >= REFILL_BATCH) return;
-    refilling = true;
-    mint(name, REFILL_BATCH)
-      .then((tokens) => pool.push(...tokens))
-      .catch((error: unknown) => {
-        refillError = error;
-      })
-      .finally(() => {
-        refilling = false;
-      });
-  };
-  type Chain = { refreshToken?: string };
-  const step = (index: number): autocannon.Request => ({
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    setupRequest: (request, context) => {
-      const chain = context as Chain;
-      let token = index === 0 ? undefined : chain.refreshToken;
-      chain.refreshToken = undefined;
-      if (token === undefined) {
-        token = pool.shift();
-        refill();
-      }
-      if (token === undefined) {
-        dry += 1;
-        token = 'pool-ran-dry';
-      }
-      return { ...request, body: refreshRequest(target, token).body };
-    },
-    onResponse: (status, body, context) => {
-      if (status === 200)
-        (context as Chain).refreshToken = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
-    },
+  return loadRefresh(target, (count) => mint(name, count), {
+    ...settings(seconds),
+    chain: REFRESH_CHAIN,
+    refillBatch: REFILL_BATCH,
   });
-  const result = await autocannon({
-    url: target.tokenUrl,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: Array.from({ length: REFRESH_CHAIN }, (_, index) => step(index)),
-  });
-  if (refillError !== undefined) throw refillError;
-  if (dry > 0) throw new Error(`the refresh token pool ran dry ${dry} times: raise REFILL_BATCH`);
-  return roundOf(result);
 }
 
 function report(
   title: string,
-  targets: readonly (readonly [string, string, Target])[],
+  targets: readonly (readonly [string, string, TokenTarget])[],
   rounds: [Round[], Round[]],
 ): void {
   const [anchor, subject] = rounds.map(median) as [Round, Round];

@@ -21,108 +21,34 @@
  * Prints one JSON line with the URLs and credentials, then serves until SIGTERM, when it closes the
  * database and deletes the temporary directory.
  */
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthorizationServer, openSqliteStorage } from '@gatehouse/authorization-server';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider, { type ClientMetadata } from 'oidc-provider';
-
-/** What the parent needs to load one server's token endpoint. */
-export interface Target {
-  tokenUrl: string;
-  resource: string;
-  /** `Authorization: Basic …` of the client_credentials client. */
-  basic: string;
-  /** The public client of the refresh grant. */
-  refreshClientId: string;
-}
+import Provider from 'oidc-provider';
+import {
+  basic,
+  CLIENT_CREDENTIALS_CLIENT,
+  listen,
+  listenMintControl,
+  mintRefreshTokens,
+  REFRESH_CLIENT,
+  register,
+  BENCH_SCOPE as SCOPE,
+} from '../support/servers.ts';
+import type { TokenTarget } from '../support/token-load.ts';
 
 /** The line the child prints. */
 export interface Setup {
-  gatehouse: Target;
-  bare: Target;
+  gatehouse: TokenTarget;
+  bare: TokenTarget;
   controlUrl: string;
 }
 
-const SCOPE = 'mcp:tools';
 const TOKEN_TTL = 600;
 const REFRESH_TTL = 14 * 24 * 3600;
-
-async function listen(listener: RequestListener): Promise<string> {
-  const server = createServer({ keepAliveTimeout: 60_000 }, listener);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
-async function register(registrationUrl: string, metadata: Record<string, unknown>) {
-  const response = await fetch(registrationUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(metadata),
-  });
-  const body = (await response.json()) as { client_id?: string; client_secret?: string };
-  if (response.status !== 201 || body.client_id === undefined) {
-    throw new Error(`registration failed: HTTP ${response.status} ${JSON.stringify(body)}`);
-  }
-  return { clientId: body.client_id, clientSecret: body.client_secret ?? '' };
-}
-
-const CLIENT_CREDENTIALS_CLIENT: Omit<ClientMetadata, 'client_id'> = {
-  client_name: 'bench service',
-  grant_types: ['client_credentials'],
-  response_types: [],
-  redirect_uris: [],
-  token_endpoint_auth_method: 'client_secret_basic',
-};
-
-const REFRESH_CLIENT: Omit<ClientMetadata, 'client_id'> = {
-  client_name: 'bench native app',
-  application_type: 'native',
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  redirect_uris: ['http://127.0.0.1/callback'],
-  token_endpoint_auth_method: 'none',
-};
-
-/** Stores `count` refresh tokens as a code exchange would (see the file comment); resolves their values. */
-async function mintRefreshTokens(
-  provider: Provider,
-  clientId: string,
-  accountId: string,
-  resource: string,
-  count: number,
-): Promise<string[]> {
-  const client = await provider.Client.find(clientId);
-  if (client === undefined) throw new Error('bench: refresh client not found');
-  const tokens: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const grant = new provider.Grant({ accountId, clientId });
-    grant.addOIDCScope('offline_access');
-    grant.addResourceScope(resource, SCOPE);
-    const grantId = await grant.save();
-    const token = new provider.RefreshToken({
-      accountId,
-      client,
-      grantId,
-      gty: 'authorization_code',
-      resource,
-      rotations: 0,
-      scope: `offline_access ${SCOPE}`,
-      authTime: Math.floor(Date.now() / 1000),
-    });
-    tokens.push(await token.save());
-  }
-  return tokens;
-}
 
 // --- Gatehouse, SQLite -------------------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
@@ -182,37 +108,21 @@ const bareCc = await register(`${bareOrigin}/reg`, CLIENT_CREDENTIALS_CLIENT);
 const bareRefresh = await register(`${bareOrigin}/reg`, REFRESH_CLIENT);
 
 // --- control -----------------------------------------------------------------------------------
-async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const count = Number(url.searchParams.get('count'));
-  const target = url.searchParams.get('target');
-  if (req.method !== 'POST' || url.pathname !== '/mint' || !Number.isSafeInteger(count) || count < 1) {
-    res.writeHead(400).end();
-    return;
-  }
-  const tokens =
-    target === 'gatehouse'
-      ? await mintRefreshTokens(
-          gatehouse.provider,
-          gatehouseRefresh.clientId,
-          account.id,
-          gatehouseResource,
+const controlUrl = await listenMintControl(async (target, count) =>
+  target === 'gatehouse'
+    ? mintRefreshTokens(
+        gatehouse.provider,
+        { clientId: gatehouseRefresh.clientId, accountId: account.id, resource: gatehouseResource },
+        count,
+      )
+    : target === 'bare'
+      ? mintRefreshTokens(
+          bare,
+          { clientId: bareRefresh.clientId, accountId: 'bench-user', resource: bareResource },
           count,
         )
-      : target === 'bare'
-        ? await mintRefreshTokens(bare, bareRefresh.clientId, 'bench-user', bareResource, count)
-        : undefined;
-  if (tokens === undefined) {
-    res.writeHead(400).end();
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokens));
-}
-const controlUrl = await listen((req, res) => {
-  control(req, res).catch((error: unknown) => {
-    res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
-  });
-});
+      : undefined,
+);
 
 const setup: Setup = {
   gatehouse: {

@@ -17,9 +17,8 @@
  * Run with `npm run bench` (builds first); needs a PostgreSQL server (`GATEHOUSE_BENCH_PG` or
  * `GATEHOUSE_TEST_PG`, default postgres://postgres@127.0.0.1:5432/postgres).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { mintFrom, startChild } from '../support/child.ts';
 import { median, print, type Round } from '../support/rounds.ts';
 import type { TokenTarget } from '../support/token-load.ts';
 import {
@@ -37,24 +36,11 @@ const CONNECTIONS = 10;
 const WARMUP_SECONDS = 2;
 const REFRESH = { chain: 20, refillBatch: 10 };
 
-const child = spawn(process.execPath, [new URL('./servers.ts', import.meta.url).pathname], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const [line] = (await Promise.race([
-  once(createInterface({ input: child.stdout }), 'line'),
-  once(child, 'exit').then(() => {
-    throw new Error('the benchmark servers exited before they were ready');
-  }),
-])) as [string];
-const setup = JSON.parse(line) as Setup;
-
-async function mint(target: TargetName, count: number): Promise<string[]> {
-  const response = await fetch(`${setup.controlUrl}/mint?target=${target}&count=${count}`, {
-    method: 'POST',
-  });
-  if (response.status !== 200) throw new Error(`minting refresh tokens failed: HTTP ${response.status}`);
-  return (await response.json()) as string[];
-}
+const { child, ready: setup } = await startChild<Setup>(
+  new URL('./servers.ts', import.meta.url),
+  'the benchmark servers exited before they were ready',
+);
+const mint = (target: TargetName, count: number) => mintFrom(setup.controlUrl, target, count);
 
 /** Runs {@link ROUNDS} rounds on each target in turn (after a warm-up) and returns every round per target. */
 async function measure<T extends string>(
@@ -71,18 +57,14 @@ async function measure<T extends string>(
 
 /** Starts the second instance of the `postgres` target (instance.ts); resolves its token endpoint. */
 async function startSecondInstance(): Promise<{ tokenUrl: string; stop(): Promise<void> }> {
-  const second = spawn(
-    process.execPath,
-    [new URL('./instance.ts', import.meta.url).pathname, JSON.stringify(setup.secondInstance)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const {
+    child: second,
+    ready: { tokenUrl },
+  } = await startChild<{ tokenUrl: string }>(
+    new URL('./instance.ts', import.meta.url),
+    'the second instance exited before it was ready',
+    [JSON.stringify(setup.secondInstance)],
   );
-  const [ready] = (await Promise.race([
-    once(createInterface({ input: second.stdout }), 'line'),
-    once(second, 'exit').then(() => {
-      throw new Error('the second instance exited before it was ready');
-    }),
-  ])) as [string];
-  const { tokenUrl } = JSON.parse(ready) as { tokenUrl: string };
   return {
     tokenUrl,
     async stop() {

@@ -23,10 +23,8 @@
  * instance.ts), then serves until SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -38,39 +36,24 @@ import {
 } from '@gatehouse/authorization-server';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import {
+  basic,
+  CLIENT_CREDENTIALS_CLIENT,
+  listen,
+  listenMintControl,
+  mintRefreshTokens,
+  REFRESH_CLIENT,
+  register,
+  BENCH_SCOPE as SCOPE,
+} from '../support/servers.ts';
 import type { TokenTarget } from '../support/token-load.ts';
 import { type Setup, STORED, TARGET_NAMES, type TargetName } from './setup.ts';
 
-const SCOPE = 'mcp:tools';
 const REFRESH_TTL = 14 * 24 * 3600;
 const ADMIN_URL =
   process.env.GATEHOUSE_BENCH_PG ||
   process.env.GATEHOUSE_TEST_PG ||
   'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function listen(listener: RequestListener): Promise<string> {
-  const server = createServer({ keepAliveTimeout: 60_000 }, listener);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
-async function register(registrationUrl: string, metadata: Record<string, unknown>) {
-  const response = await fetch(registrationUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(metadata),
-  });
-  const body = (await response.json()) as { client_id?: string; client_secret?: string };
-  if (response.status !== 201 || body.client_id === undefined) {
-    throw new Error(`registration failed: HTTP ${response.status} ${JSON.stringify(body)}`);
-  }
-  return { clientId: body.client_id, clientSecret: body.client_secret ?? '' };
-}
 
 // --- bulk seeding ---------------------------------------------------------------------------------
 
@@ -157,21 +140,8 @@ async function serve(storage: Storage): Promise<Served> {
   });
   listener = server.listener;
   const account = await server.accounts.create('bench', 'a long benchmark passphrase');
-  const cc = await register(`${server.issuer}/reg`, {
-    client_name: 'bench service',
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-  });
-  const refresh = await register(`${server.issuer}/reg`, {
-    client_name: 'bench native app',
-    application_type: 'native',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    redirect_uris: ['http://127.0.0.1/callback'],
-    token_endpoint_auth_method: 'none',
-  });
+  const cc = await register(`${server.issuer}/reg`, CLIENT_CREDENTIALS_CLIENT);
+  const refresh = await register(`${server.issuer}/reg`, REFRESH_CLIENT);
   return {
     server,
     accountId: account.id,
@@ -182,32 +152,6 @@ async function serve(storage: Storage): Promise<Served> {
       refreshClientId: refresh.clientId,
     },
   };
-}
-
-/** Stores `count` refresh tokens as a code exchange would (see the file comment); resolves their values. */
-async function mintRefreshTokens(served: Served, count: number): Promise<string[]> {
-  const { provider } = served.server;
-  const client = await provider.Client.find(served.target.refreshClientId);
-  if (client === undefined) throw new Error('bench: refresh client not found');
-  const tokens: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const grant = new provider.Grant({ accountId: served.accountId, clientId: client.clientId });
-    grant.addOIDCScope('offline_access');
-    grant.addResourceScope(served.target.resource, SCOPE);
-    const grantId = await grant.save();
-    const token = new provider.RefreshToken({
-      accountId: served.accountId,
-      client,
-      grantId,
-      gty: 'authorization_code',
-      resource: served.target.resource,
-      rotations: 0,
-      scope: `offline_access ${SCOPE}`,
-      authTime: Math.floor(Date.now() / 1000),
-    });
-    tokens.push(await token.save());
-  }
-  return tokens;
 }
 
 const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -262,28 +206,14 @@ try {
   throw error;
 }
 
-async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const count = Number(url.searchParams.get('count'));
-  const target = url.searchParams.get('target') as TargetName | null;
-  if (
-    req.method !== 'POST' ||
-    url.pathname !== '/mint' ||
-    !Number.isSafeInteger(count) ||
-    count < 1 ||
-    target === null ||
-    !TARGET_NAMES.includes(target)
-  ) {
-    res.writeHead(400).end();
-    return;
-  }
-  const tokens = await mintRefreshTokens(served[target], count);
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tokens));
-}
-const controlUrl = await listen((req, res) => {
-  control(req, res).catch((error: unknown) => {
-    res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
-  });
+const controlUrl = await listenMintControl(async (target, count) => {
+  if (!TARGET_NAMES.includes(target as TargetName)) return undefined;
+  const { server, target: tokenTarget, accountId } = served[target as TargetName];
+  return mintRefreshTokens(
+    server.provider,
+    { clientId: tokenTarget.refreshClientId, accountId, resource: tokenTarget.resource },
+    count,
+  );
 });
 
 const setup: Setup = {

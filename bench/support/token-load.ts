@@ -1,7 +1,7 @@
 /**
- * Load generators for a token endpoint, shared by the storage benchmark: `client_credentials`
- * (the same request over and over) and rotating `refresh_token` chains fed from a pool of fresh
- * refresh tokens that the servers' process mints on request (see `bench/storage/servers.ts`).
+ * Load generators for a token endpoint, shared by the authorization-server and storage benchmarks:
+ * `client_credentials` (the same request over and over) and rotating `refresh_token` chains fed
+ * from a pool of fresh refresh tokens that the servers' process mints on request (see servers.ts).
  */
 import autocannon from 'autocannon';
 import { type Round, roundOf } from './rounds.ts';

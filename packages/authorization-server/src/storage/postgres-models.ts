@@ -5,13 +5,8 @@
 
 import type pg from 'pg';
 import type { ModelPayload, ModelRecord, ModelStore } from './contract.js';
-import {
-  assertKey,
-  assertOptionalSeconds,
-  expiresAtFrom,
-  payloadFromJson,
-  payloadToJson,
-} from './internal.js';
+import { assertKey, assertOptionalSeconds, payloadFromJson } from './internal.js';
+import { type ModelListRow, modelRowValues, toModelRecord } from './sql-rows.js';
 
 /** What every store needs: the pooled query, the clock and the "not closed" check. */
 export interface PostgresContext {
@@ -55,22 +50,9 @@ export class PostgresModelStore implements ModelStore {
     this.#ctx.check();
     assertKey(id, 'id');
     assertOptionalSeconds(expiresInSeconds, 'expiresInSeconds');
-    const json = payloadToJson(this.#name, payload);
-    const text = (field: 'grantId' | 'userCode' | 'uid'): string | null =>
-      typeof payload[field] === 'string' ? (payload[field] as string) : null;
-    const consumed = payload.consumed;
     await this.#ctx.query(
       UPSERT,
-      [
-        this.#name,
-        id,
-        json,
-        text('grantId'),
-        text('userCode'),
-        text('uid'),
-        expiresAtFrom(this.#ctx.now(), expiresInSeconds),
-        typeof consumed === 'number' && Number.isFinite(consumed) ? consumed : null,
-      ],
+      modelRowValues(this.#name, id, payload, this.#ctx.now(), expiresInSeconds),
       true,
     );
   }
@@ -126,22 +108,13 @@ export class PostgresModelStore implements ModelStore {
   async list(): Promise<ModelRecord[]> {
     this.#ctx.check();
     // COLLATE "C": byte order, as SQLite and the memory adapter sort, whatever the database locale.
-    const result = await this.#ctx.query<{
-      id: string;
-      payload: string;
-      consumed_at: number | null;
-      expires_at: number | null;
-    }>(
+    const result = await this.#ctx.query<ModelListRow>(
       `SELECT id, payload, consumed_at, expires_at FROM oidc_models WHERE model = $1 AND ${live(2)}
        ORDER BY id COLLATE "C"`,
       [this.#name, this.#ctx.now()],
       true,
     );
-    return result.rows.map((row) => ({
-      id: row.id,
-      payload: payloadFromJson(this.#name, row.payload, row.consumed_at),
-      expiresAt: row.expires_at,
-    }));
+    return result.rows.map((row) => toModelRecord(this.#name, row));
   }
 
   async #one(column: 'id' | 'uid' | 'user_code', value: string): Promise<ModelPayload | undefined> {

@@ -22,37 +22,7 @@ import {
   usernameKey,
 } from './internal.js';
 import { live, type PostgresContext } from './postgres-models.js';
-
-interface AccountRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  created_at: number;
-  updated_at: number;
-  failed_attempts: number;
-  locked_until: number | null;
-  upstream_issuer: string | null;
-  upstream_subject: string | null;
-}
-
-const ACCOUNT_COLUMNS =
-  'id, username, password_hash, created_at, updated_at, failed_attempts, locked_until, upstream_issuer, upstream_subject';
-
-function toAccount(row: AccountRow): AccountRecord {
-  return {
-    id: row.id,
-    username: row.username,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    failedAttempts: row.failed_attempts,
-    lockedUntil: row.locked_until,
-    upstream:
-      row.upstream_issuer !== null && row.upstream_subject !== null
-        ? { issuer: row.upstream_issuer, subject: row.upstream_subject }
-        : null,
-  };
-}
+import { ACCOUNT_COLUMNS, type AccountRow, type KeyRow, toAccount, toKey } from './sql-rows.js';
 
 /** Turns a unique violation (SQLSTATE 23505) on `accounts` into {@link AccountConflict}. */
 function conflictFrom(error: unknown): unknown {
@@ -192,15 +162,6 @@ export class PostgresAccountStore implements AccountStore {
   }
 }
 
-interface KeyRow {
-  kid: string;
-  key_use: KeyUse;
-  material: string;
-  created_at: number;
-  retired_at: number | null;
-  expires_at: number | null;
-}
-
 /** A {@link KeyStore} over the `keys` table. */
 export class PostgresKeyStore implements KeyStore {
   readonly #ctx: PostgresContext;
@@ -218,14 +179,7 @@ export class PostgresKeyStore implements KeyStore {
       [use, this.#ctx.now()],
       true,
     );
-    return result.rows.map((row) => ({
-      kid: row.kid,
-      use: row.key_use,
-      material: row.material,
-      createdAt: row.created_at,
-      retiredAt: row.retired_at,
-      expiresAt: row.expires_at,
-    }));
+    return result.rows.map(toKey);
   }
 
   async insert(key: KeyRecord): Promise<boolean> {

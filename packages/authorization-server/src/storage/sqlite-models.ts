@@ -5,13 +5,8 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ModelPayload, ModelRecord, ModelStore } from './contract.js';
-import {
-  assertKey,
-  assertOptionalSeconds,
-  expiresAtFrom,
-  payloadFromJson,
-  payloadToJson,
-} from './internal.js';
+import { assertKey, assertOptionalSeconds, payloadFromJson } from './internal.js';
+import { type ModelListRow, modelRowValues, toModelRecord } from './sql-rows.js';
 
 /** What every store needs: cached statements, the clock and the "not closed" check. */
 export interface SqliteContext {
@@ -44,26 +39,13 @@ export class SqliteModelStore implements ModelStore {
     this.#ctx.check();
     assertKey(id, 'id');
     assertOptionalSeconds(expiresInSeconds, 'expiresInSeconds');
-    const json = payloadToJson(this.#name, payload);
-    const text = (field: 'grantId' | 'userCode' | 'uid'): string | null =>
-      typeof payload[field] === 'string' ? (payload[field] as string) : null;
-    const consumed = payload.consumed;
     await this.#ctx.write(
       `INSERT INTO oidc_models (model, id, payload, grant_id, user_code, uid, expires_at, consumed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
            user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at,
            consumed_at = excluded.consumed_at`,
-      [
-        this.#name,
-        id,
-        json,
-        text('grantId'),
-        text('userCode'),
-        text('uid'),
-        expiresAtFrom(this.#ctx.now(), expiresInSeconds),
-        typeof consumed === 'number' && Number.isFinite(consumed) ? consumed : null,
-      ],
+      modelRowValues(this.#name, id, payload, this.#ctx.now(), expiresInSeconds),
     );
   }
 
@@ -114,17 +96,8 @@ export class SqliteModelStore implements ModelStore {
       .statement(
         `SELECT id, payload, consumed_at, expires_at FROM oidc_models WHERE model = ? AND ${LIVE} ORDER BY id`,
       )
-      .all(this.#name, this.#ctx.now()) as {
-      id: string;
-      payload: string;
-      consumed_at: number | null;
-      expires_at: number | null;
-    }[];
-    return rows.map((row) => ({
-      id: row.id,
-      payload: payloadFromJson(this.#name, row.payload, row.consumed_at),
-      expiresAt: row.expires_at,
-    }));
+      .all(this.#name, this.#ctx.now()) as ModelListRow[];
+    return rows.map((row) => toModelRecord(this.#name, row));
   }
 
   #one(column: 'id' | 'uid' | 'user_code', value: string): ModelPayload | undefined {

@@ -21,38 +21,8 @@ import {
   assertUse,
   usernameKey,
 } from './internal.js';
+import { ACCOUNT_COLUMNS, type AccountRow, type KeyRow, toAccount, toKey } from './sql-rows.js';
 import { LIVE, type SqliteContext } from './sqlite-models.js';
-
-interface AccountRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  created_at: number;
-  updated_at: number;
-  failed_attempts: number;
-  locked_until: number | null;
-  upstream_issuer: string | null;
-  upstream_subject: string | null;
-}
-
-const ACCOUNT_COLUMNS =
-  'id, username, password_hash, created_at, updated_at, failed_attempts, locked_until, upstream_issuer, upstream_subject';
-
-function toAccount(row: AccountRow): AccountRecord {
-  return {
-    id: row.id,
-    username: row.username,
-    passwordHash: row.password_hash,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    failedAttempts: row.failed_attempts,
-    lockedUntil: row.locked_until,
-    upstream:
-      row.upstream_issuer !== null && row.upstream_subject !== null
-        ? { issuer: row.upstream_issuer, subject: row.upstream_subject }
-        : null,
-  };
-}
 
 /** Turns a UNIQUE / PRIMARY KEY violation on `accounts` into {@link AccountConflict}. */
 function conflictFrom(error: unknown): unknown {
@@ -183,15 +153,6 @@ export class SqliteAccountStore implements AccountStore {
   }
 }
 
-interface KeyRow {
-  kid: string;
-  key_use: KeyUse;
-  material: string;
-  created_at: number;
-  retired_at: number | null;
-  expires_at: number | null;
-}
-
 /** A {@link KeyStore} over the `keys` table. */
 export class SqliteKeyStore implements KeyStore {
   readonly #ctx: SqliteContext;
@@ -209,14 +170,7 @@ export class SqliteKeyStore implements KeyStore {
          WHERE key_use = ? AND ${LIVE} ORDER BY created_at DESC, seq DESC`,
       )
       .all(use, this.#ctx.now()) as KeyRow[];
-    return rows.map((row) => ({
-      kid: row.kid,
-      use: row.key_use,
-      material: row.material,
-      createdAt: row.created_at,
-      retiredAt: row.retired_at,
-      expiresAt: row.expires_at,
-    }));
+    return rows.map(toKey);
   }
 
   async insert(key: KeyRecord): Promise<boolean> {

@@ -9,15 +9,11 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { TokenStoreError } from '../store/errors.js';
+import { errorCode } from '../store/file-store-content.js';
 import type { StoredTokens, StoredTokensSummary, StoreKey } from '../store/types.js';
 import { checkStoreKey } from '../store/validate.js';
 
 const FORMAT_VERSION = 1;
-
-function errorCode(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : 'unknown error';
-}
 
 function corrupt(path: string, problem: string): TokenStoreError {
   return new TokenStoreError(

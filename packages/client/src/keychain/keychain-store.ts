@@ -28,6 +28,7 @@ import { rejectUnknownOptions } from '../http.js';
 import type { ClientRegistration } from '../registration/types.js';
 import { TokenStoreError } from '../store/errors.js';
 import { createFileStore, defaultStoreDirectory } from '../store/file-store.js';
+import { ensurePrivateDirectory } from '../store/private-directory.js';
 import type { LockOptions, StoredTokens, StoreKey, StoreListing, TokenStore } from '../store/types.js';
 import {
   checkClientRegistration,
@@ -42,7 +43,6 @@ import {
 import { KeychainError } from './errors.js';
 import { type KeychainBackend, keychainBackendFor } from './keychain-backend.js';
 import { createKeychainIndex } from './keychain-index.js';
-import { ensurePrivateDirectory } from './private-directory.js';
 
 /** Default of {@link KeychainStoreOptions.service}. */
 export const DEFAULT_KEYCHAIN_SERVICE = 'gatehouse';

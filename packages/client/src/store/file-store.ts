@@ -24,7 +24,7 @@
  * and does NOT check file permissions on Windows.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { invalidArgument } from '@gatehouse/core';
@@ -44,6 +44,7 @@ import {
   tokenEntry,
 } from './file-store-content.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { ensurePrivateDirectory } from './private-directory.js';
 import type {
   LockOptions,
   StoredTokens,
@@ -157,39 +158,7 @@ export function createFileStore(options: FileStoreOptions = {}): FileTokenStore 
   let ready: Promise<void> | undefined;
 
   async function prepare(): Promise<void> {
-    try {
-      const created = await mkdir(directory, { recursive: true, mode: 0o700 });
-      if (created !== undefined) await chmod(directory, 0o700);
-    } catch (error) {
-      throw new TokenStoreError(
-        'ERR_STORE_WRITE_FAILED',
-        directory,
-        `the token store directory ${directory} could not be created (${errorCode(error)})`,
-        { cause: error },
-      );
-    }
-    const info = await stat(directory);
-    if (!info.isDirectory()) {
-      throw new TokenStoreError('ERR_STORE_UNREADABLE', directory, `${directory} is not a directory`);
-    }
-    if (process.platform !== 'win32') {
-      if ((info.mode & 0o022) !== 0) {
-        const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
-        throw new TokenStoreError(
-          'ERR_STORE_INSECURE',
-          directory,
-          `the token store directory ${directory} is writable by group or others (mode ${mode}); ` +
-            `run "chmod 700 ${directory}" to use it`,
-        );
-      }
-      if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {
-        throw new TokenStoreError(
-          'ERR_STORE_INSECURE',
-          directory,
-          `the token store directory ${directory} is owned by another user`,
-        );
-      }
-    }
+    await ensurePrivateDirectory(directory);
     await removeStrayTempFiles(directory, strayTempMaxAgeMs, Date.now());
   }
 

@@ -269,3 +269,39 @@ export function authFetchOptions(
     },
   };
 }
+
+/** What {@link startServerCommand} resolves: the command line, the server URL, the store and the `authFetch` options. */
+export interface ServerCommandStart {
+  readonly line: CommandLine;
+  /** The MCP server URL, canonical ({@link parseServerUrl}). */
+  readonly serverUrl: string;
+  readonly store: CliTokenStore;
+  readonly options: Omit<AuthFetchOptions, 'serverUrl'>;
+}
+
+/**
+ * The start of `gatehouse <command> <url>` for the commands that may authorize: parses `args`
+ * against `flags` (one positional, the MCP server URL); for `--help` writes `help` to stdout and
+ * returns `undefined`; otherwise checks the URL, opens the token store and builds the `authFetch`
+ * options. Throws {@link UsageError} for a bad command line.
+ */
+export function startServerCommand(
+  command: string,
+  args: readonly string[],
+  io: CliIo,
+  flags: FlagSpec,
+  help: string,
+): ServerCommandStart | undefined {
+  const line = parseCommandLine(command, args, flags, {
+    min: 1,
+    max: 1,
+    usage: `gatehouse ${command} <url>`,
+  });
+  if (line === 'help') {
+    io.stdout(help);
+    return undefined;
+  }
+  const serverUrl = parseServerUrl(line.positionals[0] as string);
+  const store = openStore(line.values, io);
+  return { line, serverUrl, store, options: authFetchOptions(line.values, io, serverUrl, store) };
+}

@@ -1,13 +1,6 @@
 import { authFetch } from '@gatehouse/client';
 import type { CliCommand, CliIo } from '../io.js';
-import {
-  AUTHORIZING_FLAGS,
-  AUTHORIZING_FLAGS_HELP,
-  authFetchOptions,
-  openStore,
-  parseCommandLine,
-  parseServerUrl,
-} from './client-options.js';
+import { AUTHORIZING_FLAGS, AUTHORIZING_FLAGS_HELP, startServerCommand } from './client-options.js';
 import { runStdioBridge } from './stdio-bridge.js';
 
 export const CONNECT_HELP = `Usage: gatehouse connect <url> [options]
@@ -39,17 +32,9 @@ export const connectCommand: CliCommand = {
 };
 
 async function connect(args: readonly string[], io: CliIo): Promise<number> {
-  const line = parseCommandLine('connect', args, AUTHORIZING_FLAGS, {
-    min: 1,
-    max: 1,
-    usage: 'gatehouse connect <url>',
-  });
-  if (line === 'help') {
-    io.stdout(CONNECT_HELP);
-    return 0;
-  }
-  const serverUrl = parseServerUrl(line.positionals[0] as string);
-  const options = authFetchOptions(line.values, io, serverUrl, openStore(line.values, io));
+  const start = startServerCommand('connect', args, io, AUTHORIZING_FLAGS, CONNECT_HELP);
+  if (start === undefined) return 0;
+  const { serverUrl, options } = start;
   if (io.stdin === undefined || io.stdoutStream === undefined) {
     throw new Error('gatehouse connect needs standard input and output');
   }

@@ -3,11 +3,8 @@ import type { CliCommand, CliIo } from '../io.js';
 import {
   AUTHORIZING_FLAGS,
   AUTHORIZING_FLAGS_HELP,
-  authFetchOptions,
-  openStore,
-  parseCommandLine,
-  parseServerUrl,
   requestedScopes,
+  startServerCommand,
 } from './client-options.js';
 import { describeExpiry, storedEntryFor, withMcpClient } from './mcp-session.js';
 
@@ -51,18 +48,9 @@ function watchWrites(store: TokenStore): { store: TokenStore; written: () => Sto
 }
 
 async function login(args: readonly string[], io: CliIo): Promise<number> {
-  const line = parseCommandLine('login', args, AUTHORIZING_FLAGS, {
-    min: 1,
-    max: 1,
-    usage: 'gatehouse login <url>',
-  });
-  if (line === 'help') {
-    io.stdout(LOGIN_HELP);
-    return 0;
-  }
-  const resource = parseServerUrl(line.positionals[0] as string);
-  const fileStore = openStore(line.values, io);
-  const options = authFetchOptions(line.values, io, resource, fileStore);
+  const start = startServerCommand('login', args, io, AUTHORIZING_FLAGS, LOGIN_HELP);
+  if (start === undefined) return 0;
+  const { line, serverUrl: resource, store: fileStore, options } = start;
   const clientId = options.preRegistered?.clientId;
 
   // Scopes asked for that the stored token lacks: sign in again (the server would not grant them

@@ -1,12 +1,5 @@
 import type { CliCommand, CliIo } from '../io.js';
-import {
-  AUTHORIZING_FLAGS,
-  AUTHORIZING_FLAGS_HELP,
-  authFetchOptions,
-  openStore,
-  parseCommandLine,
-  parseServerUrl,
-} from './client-options.js';
+import { AUTHORIZING_FLAGS, AUTHORIZING_FLAGS_HELP, startServerCommand } from './client-options.js';
 import { storedEntryFor, withMcpClient } from './mcp-session.js';
 
 export const TOKEN_HELP = `Usage: gatehouse token <url> [options]
@@ -31,18 +24,9 @@ export const tokenCommand: CliCommand = {
 };
 
 async function token(args: readonly string[], io: CliIo): Promise<number> {
-  const line = parseCommandLine('token', args, AUTHORIZING_FLAGS, {
-    min: 1,
-    max: 1,
-    usage: 'gatehouse token <url>',
-  });
-  if (line === 'help') {
-    io.stdout(TOKEN_HELP);
-    return 0;
-  }
-  const resource = parseServerUrl(line.positionals[0] as string);
-  const store = openStore(line.values, io);
-  const options = authFetchOptions(line.values, io, resource, store);
+  const start = startServerCommand('token', args, io, AUTHORIZING_FLAGS, TOKEN_HELP);
+  if (start === undefined) return 0;
+  const { serverUrl: resource, store, options } = start;
   // One initialize through authFetch: renews an expiring token, or authorizes on the server's 401;
   // the server's acceptance proves the token works.
   await withMcpClient(resource, options, async () => undefined);

@@ -1,13 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/client';
 import type { CliCommand, CliIo } from '../io.js';
-import {
-  AUTHORIZING_FLAGS,
-  AUTHORIZING_FLAGS_HELP,
-  authFetchOptions,
-  openStore,
-  parseCommandLine,
-  parseServerUrl,
-} from './client-options.js';
+import { AUTHORIZING_FLAGS, AUTHORIZING_FLAGS_HELP, startServerCommand } from './client-options.js';
 import { withMcpClient } from './mcp-session.js';
 
 export const TOOLS_HELP = `Usage: gatehouse tools <url> [options]
@@ -37,13 +30,9 @@ const FLAGS = { ...AUTHORIZING_FLAGS, json: { type: 'boolean' } } as const;
 const MAX_PAGES = 100;
 
 async function tools(args: readonly string[], io: CliIo): Promise<number> {
-  const line = parseCommandLine('tools', args, FLAGS, { min: 1, max: 1, usage: 'gatehouse tools <url>' });
-  if (line === 'help') {
-    io.stdout(TOOLS_HELP);
-    return 0;
-  }
-  const resource = parseServerUrl(line.positionals[0] as string);
-  const options = authFetchOptions(line.values, io, resource, openStore(line.values, io));
+  const start = startServerCommand('tools', args, io, FLAGS, TOOLS_HELP);
+  if (start === undefined) return 0;
+  const { line, serverUrl: resource, options } = start;
   const list = await withMcpClient(resource, options, async (client) => {
     const all: Tool[] = [];
     let cursor: string | undefined;

@@ -1,15 +1,11 @@
 /**
- * The private directory of the keychain store's index and lock files: created with mode 0700; an
- * existing one that is group- or world-writable, or owned by another user, is refused (the same rule
- * as the file store's directory; DESIGN.md § Security baseline).
+ * A token store's private directory (the file store's, the keychain store's index and lock files):
+ * created with mode 0700; an existing one that is group- or world-writable, or owned by another
+ * user, is refused (DESIGN.md § Security baseline).
  */
 import { chmod, mkdir, stat } from 'node:fs/promises';
-import { TokenStoreError } from '../store/errors.js';
-
-function errorCode(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : 'unknown error';
-}
+import { TokenStoreError } from './errors.js';
+import { errorCode } from './file-store-content.js';
 
 /** Creates `directory` (0700) or checks it; rejects with `TokenStoreError` when it cannot be trusted. */
 export async function ensurePrivateDirectory(directory: string): Promise<void> {
