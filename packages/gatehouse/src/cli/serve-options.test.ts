@@ -128,6 +128,10 @@ describe('gatehouse serve options', () => {
     const error = usageErrorOf(['--demo', '--external-issuer', issuer, 'extra']);
     expect(error.message).toMatch(/unexpected argument "extra"/);
     expect(error.hint).toMatch(/-- <command>/);
+    // A URL typed in the wrong place (say, a database URL) is echoed without its password.
+    const url = usageErrorOf(['--demo', 'postgres://app:s3cret@db.example/gatehouse']);
+    expect(url.message).toContain('postgres://app:***@db.example/gatehouse');
+    expect(url.message).not.toContain('s3cret');
   });
 
   it('takes a stdio upstream after "--", with its own flags left alone', () => {
