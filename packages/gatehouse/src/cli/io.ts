@@ -29,4 +29,9 @@ export interface CliCommand {
   readonly summary: string;
   /** Runs the command with the arguments after its name; resolves with the exit code. */
   run(args: readonly string[], io: CliIo): Promise<number>;
+  /**
+   * `true` when the command waits for `io.stopSignal` itself to stop gracefully (`serve`,
+   * `connect`). Any other command is interrupted at once by SIGINT / SIGTERM (exit 130).
+   */
+  readonly stopsOnSignal?: boolean;
 }

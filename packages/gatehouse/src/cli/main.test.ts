@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestIssuer } from '../../../../test/support/test-issuer.js';
+import { FakeTerminal } from './admin-test-io.test-helpers.js';
 import { type CliIo, runCli } from './main.js';
 
 function captureIo(env: Record<string, string> = {}, stopSignal: Promise<string> = new Promise(() => {})) {
@@ -31,6 +35,23 @@ describe('gatehouse CLI', () => {
     const badFlag = captureIo();
     expect(await runCli(['serve', '--demo', '--prot', '1'], badFlag.io)).toBe(2);
     expect(badFlag.err.join('')).toMatch(/--prot/);
+  });
+
+  it('stops a command that waits on the user at SIGINT with exit code 130', async () => {
+    let stop: (signal: string) => void = () => {};
+    const { io, err } = captureIo({}, new Promise((resolve) => (stop = resolve)));
+    const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-interrupt-'));
+    try {
+      // `users add` prompts on a terminal that never answers.
+      const terminal = new FakeTerminal();
+      const running = runCli(['users', 'add', 'alice', '--data-dir', dataDir], { ...io, stdin: terminal });
+      await expect.poll(() => terminal.rawModeCalls.length, { timeout: 5_000 }).toBeGreaterThan(0);
+      stop('SIGINT');
+      expect(await running).toBe(130);
+      expect(err.join('')).toContain('interrupted (SIGINT)');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 with a clear message when the port is taken', async () => {

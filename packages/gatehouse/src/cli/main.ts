@@ -7,6 +7,9 @@ import { UsageError } from './usage-error.js';
 
 export type { CliCommand, CliIo } from './io.js';
 
+/** The exit code of a command stopped by SIGINT / SIGTERM (128 + SIGINT's number, as shells report it). */
+const INTERRUPTED_EXIT_CODE = 130;
+
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
   return [
@@ -52,7 +55,16 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     }
     // The configuration file is a layer under the environment: flags > GATEHOUSE_* > file.
     const env = await applyConfigFile(configPath, io.env, io.cwd ?? process.cwd());
-    return await command.run(rest, env === io.env ? io : { ...io, env });
+    const running = command.run(rest, env === io.env ? io : { ...io, env });
+    if (command.stopsOnSignal) return await running;
+    // A command waiting on the user (a browser sign-in, a device code) stops at Ctrl+C, not after its timeout.
+    return await Promise.race([
+      running,
+      io.stopSignal.then((signal) => {
+        io.stderr(`gatehouse: interrupted (${signal})\n`);
+        return INTERRUPTED_EXIT_CODE;
+      }),
+    ]);
   } catch (error) {
     return reportError(error, io);
   }

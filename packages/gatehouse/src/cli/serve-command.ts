@@ -8,6 +8,7 @@ import { parseServeOptions, SERVE_DEFAULTS, SERVE_HELP } from './serve-options.j
 /** `gatehouse serve`: authorization server + resource server + MCP endpoint in one process. */
 export const serveCommand: CliCommand = {
   name: 'serve',
+  stopsOnSignal: true,
   summary: 'put OAuth 2.1 in front of an MCP server',
   run: serve,
 };

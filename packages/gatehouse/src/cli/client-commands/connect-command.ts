@@ -27,6 +27,7 @@ Examples:
 /** `gatehouse connect <url>`: the stdio ↔ Streamable HTTP bridge, with OAuth. */
 export const connectCommand: CliCommand = {
   name: 'connect',
+  stopsOnSignal: true,
   summary: 'bridge a stdio MCP client to a protected MCP server',
   run: connect,
 };
