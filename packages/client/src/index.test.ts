@@ -11,6 +11,7 @@ describe('@gatehouse/client public API', () => {
       'AuthorizationRequiredError',
       'AuthorizationStormError',
       'AuthorizationTimeout',
+      'CallbackPortInUse',
       'DEVICE_CODE_GRANT_TYPE',
       'ID_JAG_TOKEN_TYPE',
       'ID_TOKEN_TOKEN_TYPE',

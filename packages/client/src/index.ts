@@ -44,7 +44,12 @@ export {
   offersDeviceAuthorization,
   processDeviceAuthorizationResponse,
 } from './authorize/device-authorization.js';
-export { AuthorizationDenied, AuthorizationFailed, AuthorizationTimeout } from './authorize/errors.js';
+export {
+  AuthorizationDenied,
+  AuthorizationFailed,
+  AuthorizationTimeout,
+  CallbackPortInUse,
+} from './authorize/errors.js';
 export {
   type LoopbackListener,
   type LoopbackListenerOptions,

@@ -82,3 +82,31 @@ export class AuthorizationTimeout extends Error {
     return typeof value === 'object' && value !== null && timeoutBrand in value;
   }
 }
+
+const portInUseBrand = Symbol.for('gatehouse.CallbackPortInUse');
+
+/**
+ * The loopback listener could not bind: every port it was allowed to use on 127.0.0.1 is taken
+ * (RFC 8252 §7.3: a client registered with a fixed redirect port has no other choice). `code` is
+ * `EADDRINUSE`, as Node's own error; `ports` says which ports were tried. Free one, or pass another
+ * port or a range.
+ */
+export class CallbackPortInUse extends Error {
+  override readonly name = 'CallbackPortInUse';
+  readonly code = 'EADDRINUSE';
+  readonly ports: readonly number[];
+
+  constructor(ports: readonly number[], options: { cause?: unknown } = {}) {
+    const range = ports.length === 1 ? `port ${ports[0]}` : `every port from ${ports[0]} to ${ports.at(-1)}`;
+    super(
+      `cannot listen for the authorization response: ${range} on 127.0.0.1 is in use`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.ports = Object.freeze([...ports]);
+    Object.defineProperty(this, portInUseBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && portInUseBrand in value;
+  }
+}

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { escapeHtml, renderCallbackPage } from './callback-page.js';
-import { AuthorizationDenied, AuthorizationTimeout } from './errors.js';
+import { AuthorizationDenied, AuthorizationTimeout, CallbackPortInUse } from './errors.js';
 import { startLoopbackListener } from './loopback-listener.js';
 
 const blockers: Server[] = [];
@@ -66,7 +66,9 @@ describe('startLoopbackListener', () => {
 
   it('reports EADDRINUSE when a fixed port is taken', async () => {
     const taken = await occupyPort();
-    await expect(startLoopbackListener({ port: taken })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const refused = startLoopbackListener({ port: taken });
+    await expect(refused).rejects.toBeInstanceOf(CallbackPortInUse);
+    await expect(refused).rejects.toMatchObject({ code: 'EADDRINUSE', ports: [taken] });
   });
 
   it('times out with AuthorizationTimeout and closes itself', async () => {

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { invalidArgument } from '@gatehouse/core';
 import { CALLBACK_PAGE_HEADERS, renderCallbackPage } from './callback-page.js';
-import { AuthorizationFailed, AuthorizationTimeout } from './errors.js';
+import { AuthorizationFailed, AuthorizationTimeout, CallbackPortInUse } from './errors.js';
 
 /** Options of {@link startLoopbackListener}. Defaults are in the table above. */
 export interface LoopbackListenerOptions {
@@ -143,15 +143,7 @@ async function bind(ports: readonly number[], handler: (req: IncomingMessage, re
       lastError = error;
     }
   }
-  const range = ports.length === 1 ? `port ${ports[0]}` : `every port from ${ports[0]} to ${ports.at(-1)}`;
-  throw Object.assign(
-    new Error(`cannot listen for the authorization response: ${range} on 127.0.0.1 is in use`, {
-      cause: lastError,
-    }),
-    {
-      code: 'EADDRINUSE',
-    },
-  );
+  throw new CallbackPortInUse(ports, { cause: lastError });
 }
 
 function failureDetail(error: unknown): string {
@@ -170,7 +162,7 @@ function failureDetail(error: unknown): string {
  * the wait rejects with {@link AuthorizationTimeout}. Nothing is logged, ever (the URL carries the
  * authorization code).
  *
- * Misuse is a `TypeError`; all ports of the range in use → an `Error` with code `EADDRINUSE`.
+ * Misuse is a `TypeError`; all ports of the range in use → {@link CallbackPortInUse} (code `EADDRINUSE`).
  * Does NOT validate `state`/`iss` by itself: pass `checkCallback` or call
  * `processAuthorizationCallback` on the URL.
  *
