@@ -180,6 +180,21 @@ describe('stock MCP SDK clients with their own OAuth support against gatehouse s
    * The user in Chromium: signs in when asked (the session cookie may already exist), approves
    * the consent page, and lands on the loopback redirect URI with `code`, `state` and `iss`.
    */
+  /**
+   * Authorizes in the browser, but narrows the first request to `mcp:read` on its way to the
+   * server, standing in for a user or server that grants less than was asked (RFC 6749 §3.3).
+   */
+  function narrowFirstToRead(): (url: URL) => Promise<URLSearchParams> {
+    let narrowed = false;
+    return async (url) => {
+      if (narrowed) return authorizeInBrowser(url);
+      narrowed = true;
+      const narrow = new URL(url);
+      narrow.searchParams.set('scope', 'mcp:read');
+      return authorizeInBrowser(narrow);
+    };
+  }
+
   async function authorizeInBrowser(url: URL): Promise<URLSearchParams> {
     expect(url.origin + url.pathname).toBe(`${gateway.issuer}/auth`);
     const arrived = callback.next();
@@ -280,14 +295,7 @@ describe('stock MCP SDK clients with their own OAuth support against gatehouse s
       async () => {
         // The first authorization is narrowed to mcp:read before it reaches the server, standing in
         // for a user or server that grants less than the client asked for (RFC 6749 §3.3).
-        let narrowed = false;
-        const provider = newProvider(async (url) => {
-          if (narrowed) return authorizeInBrowser(url);
-          narrowed = true;
-          const narrow = new URL(url);
-          narrow.searchParams.set('scope', 'mcp:read');
-          return authorizeInBrowser(narrow);
-        });
+        const provider = newProvider(narrowFirstToRead());
         const client = await signIn(provider);
         try {
           expect(scopesOf(provider.tokens()?.scope)).toEqual(['mcp:read']);
@@ -396,14 +404,7 @@ describe('stock MCP SDK clients with their own OAuth support against gatehouse s
       'cannot step up past a refresh token: 403 insufficient_scope ends in an error (SDK v1 limitation)',
       async () => {
         // As in the v2 step-up test, the first grant is narrowed to mcp:read (RFC 6749 §3.3).
-        let narrowed = false;
-        const provider = newProvider(async (url) => {
-          if (narrowed) return authorizeInBrowser(url);
-          narrowed = true;
-          const narrow = new URL(url);
-          narrow.searchParams.set('scope', 'mcp:read');
-          return authorizeInBrowser(narrow);
-        });
+        const provider = newProvider(narrowFirstToRead());
         const client = await signIn(provider);
         try {
           const before = provider.tokens();
