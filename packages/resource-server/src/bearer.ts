@@ -1,4 +1,5 @@
 import { InvalidRequest, InvalidToken } from '@gatehouse/core';
+import { refuseTokenInQuery } from './query-token.js';
 
 /**
  * RFC 6750 §2.1 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
@@ -44,10 +45,7 @@ const BEARER_ANYWHERE = /(?:^|,)\s*bearer/i;
  * const token = extractBearerToken(request); // 'eyJhbGciOi…'
  */
 export function extractBearerToken(request: Request): string {
-  // Cheap pre-check so that the URL is only parsed when it could carry a token.
-  if (request.url.includes('access_token') && new URL(request.url).searchParams.has('access_token')) {
-    throw new InvalidRequest({ description: 'access tokens in the query string are refused' });
-  }
+  refuseTokenInQuery(request);
   const header = request.headers.get('authorization');
   // `Headers` trims the value; an empty header is treated like no header (401, not 400), so
   // that a client that sends `Authorization:` with nothing still gets the challenge it needs.

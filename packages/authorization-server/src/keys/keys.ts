@@ -154,7 +154,12 @@ async function parseAll(signing: KeyRecord[], cookie: KeyRecord[]): Promise<KeyS
 
 async function readKeySet(store: KeyStore, now: number): Promise<KeySet> {
   // Check what is stored before creating anything: a corrupted row is reported, not worked around.
-  await parseAll(await liveKeys(store, 'signing', now), await liveKeys(store, 'cookie', now));
+  const storedSigning = await liveKeys(store, 'signing', now);
+  const storedCookie = await liveKeys(store, 'cookie', now);
+  const parsed = await parseAll(storedSigning, storedCookie);
+  // The usual case (every start after the first, every reload): both kinds already have an active
+  // key (sorted first), so nothing is created and the rows just read and checked are the key set.
+  if (storedSigning[0]?.retiredAt === null && storedCookie[0]?.retiredAt === null) return parsed;
   const [signing, cookie] = await Promise.all([
     ensureKeys(store, 'signing', now),
     ensureKeys(store, 'cookie', now),

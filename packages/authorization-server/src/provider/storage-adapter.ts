@@ -10,7 +10,7 @@
  * `storage-errors.ts`).
  */
 import { type Adapter, type AdapterConstructor, type AdapterPayload, errors } from 'oidc-provider';
-import type { ModelPayload, ModelStore, Storage } from '../storage/contract.js';
+import { epochSeconds, type ModelPayload, type ModelStore, type Storage } from '../storage/contract.js';
 import { asProviderCall } from './storage-errors.js';
 import { GRANT_TOKEN_MODELS } from './token-models.js';
 
@@ -39,10 +39,6 @@ const SINGLE_USE_LABELS: Readonly<Record<string, string>> = {
   BackchannelAuthenticationRequest: 'backchannel authentication request',
   RefreshToken: 'refresh token',
 };
-
-function epochNow(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 /** The payload as the provider expects it (the contract's `ModelPayload` is deliberately opaque). */
 function toProvider(payload: ModelPayload | undefined): AdapterPayload | undefined {
@@ -74,7 +70,7 @@ export function createStorageAdapter(
   options: StorageAdapterOptions = {},
 ): AdapterConstructor {
   const window = options.refreshTokenReuseWindowSeconds ?? 30;
-  const now = options.now ?? epochNow;
+  const now = options.now ?? epochSeconds;
 
   return class GatehouseAdapter implements Adapter {
     readonly #name: string;

@@ -6,6 +6,7 @@
 import { InvalidRequest, InvalidToken } from '@gatehouse/core';
 import type { AuthInfo } from '../auth-info.js';
 import { extractBearerToken } from '../bearer.js';
+import { refuseTokenInQuery } from '../query-token.js';
 import { type DpopProofVerifier, dpopTarget } from './dpop-proof-verifier.js';
 
 /** The token of a request and the scheme it came with. */
@@ -31,10 +32,8 @@ export function presentsDpop(request: Request, acceptDpop: boolean): boolean {
  */
 export function extractPresentedToken(request: Request, acceptDpop: boolean): PresentedToken {
   if (!presentsDpop(request, acceptDpop)) return { scheme: 'Bearer', token: extractBearerToken(request) };
+  refuseTokenInQuery(request);
   const header = request.headers.get('authorization') ?? '';
-  if (request.url.includes('access_token') && new URL(request.url).searchParams.has('access_token')) {
-    throw new InvalidRequest({ description: 'access tokens in the query string are refused' });
-  }
   const match = DPOP_CREDENTIALS.exec(header);
   if (match === null) {
     throw new InvalidRequest({
@@ -58,6 +57,15 @@ export function boundKeyThumbprint(claims: Readonly<Record<string, unknown>>): s
   return jkt;
 }
 
+/** Throws `InvalidToken` when a token presented as `Bearer` is DPoP-bound (RFC 9449 §7.2). */
+export function refuseBoundBearerToken(info: AuthInfo): void {
+  if (boundKeyThumbprint(info.claims) !== undefined) {
+    throw new InvalidToken({
+      description: 'the access token is DPoP-bound: present it with the DPoP scheme and a proof',
+    });
+  }
+}
+
 /**
  * Checks that the scheme fits the binding: a bound token only with `DPoP` and a proof passing
  * `dpop.verify` (the `htu` may name the request URL or the same path at `publicOrigin`); an unbound
@@ -71,18 +79,14 @@ export async function checkTokenBinding(
   dpop: DpopProofVerifier | undefined,
   publicOrigin: string,
 ): Promise<void> {
-  const jkt = boundKeyThumbprint(info.claims);
   if (presented.scheme === 'Bearer') {
-    if (jkt !== undefined) {
-      throw new InvalidToken({
-        description: 'the access token is DPoP-bound: present it with the DPoP scheme and a proof',
-      });
-    }
+    refuseBoundBearerToken(info);
     if (dpop?.required) {
       throw new InvalidToken({ description: 'this resource accepts DPoP-bound access tokens only' });
     }
     return;
   }
+  const jkt = boundKeyThumbprint(info.claims);
   if (jkt === undefined || dpop === undefined) {
     throw new InvalidToken({
       description: 'the access token is not DPoP-bound: present it as a Bearer token',

@@ -1,7 +1,7 @@
-import { InvalidToken, invalidArgument } from '@gatehouse/core';
+import { invalidArgument } from '@gatehouse/core';
 import type { AuthInfo } from '../auth-info.js';
 import { extractBearerToken } from '../bearer.js';
-import { boundKeyThumbprint } from '../dpop/token-binding.js';
+import { refuseBoundBearerToken } from '../dpop/token-binding.js';
 import { createIntrospectionVerifier, type IntrospectionVerifierOptions } from './introspection-verifier.js';
 import { createJwtVerifier, type JwtVerifierOptions } from './jwt-verifier.js';
 import type { AccessTokenVerifier } from './types.js';
@@ -88,10 +88,6 @@ export async function verifyAccessToken(
   }
   const token = extractBearerToken(request);
   const info = await verifier.verify(token);
-  if (boundKeyThumbprint(info.claims) !== undefined) {
-    throw new InvalidToken({
-      description: 'the access token is DPoP-bound: present it with the DPoP scheme and a proof',
-    });
-  }
+  refuseBoundBearerToken(info);
   return info;
 }
