@@ -137,8 +137,7 @@ export function parseUpstream(read: FlagReader, command: readonly string[], env:
     const argv = fromEnv ? parseCommandEnv(env.GATEHOUSE_COMMAND as string) : command;
     const passEnv = read.list('pass-env');
     for (const name of passEnv) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-        throw new UsageError(`--pass-env "${name}" is not a variable name`);
+      if (!VARIABLE_NAME.test(name)) throw new UsageError(`--pass-env "${name}" is not a variable name`);
     }
     return {
       kind: 'stdio',
@@ -189,6 +188,8 @@ const RESERVED_HEADERS = new Set([
   'cookie',
 ]);
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** An environment variable name (`--pass-env`, `--upstream-*-env`). */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkHeaderName(flag: string, name: string): string {
   if (!HEADER_NAME.test(name)) throw new UsageError(`${flag}: "${name}" is not a header name`);
@@ -207,8 +208,7 @@ function parseUpstreamHeaders(read: FlagReader, env: Env): Record<string, string
     headers[lower] = value;
   };
   const readSecret = (flag: string, variable: string): string => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
-      throw new UsageError(`${flag}: "${variable}" is not a variable name`);
+    if (!VARIABLE_NAME.test(variable)) throw new UsageError(`${flag}: "${variable}" is not a variable name`);
     const value = env[variable];
     if (value === undefined || value === '') {
       throw new UsageError(

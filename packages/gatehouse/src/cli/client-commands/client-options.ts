@@ -45,6 +45,13 @@ export const LOGOUT_FLAGS = {
 /** Flags of `status`. */
 export const STATUS_FLAGS = { ...STORE_FLAGS, json: { type: 'boolean' } } as const;
 
+/** The help lines of the `--store` flag alone. */
+export const STORE_FLAG_HELP = `  --store <dir>                 the token store directory (env GATEHOUSE_STORE; default
+                                $XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse);
+                                "keychain": the secrets in the OS keychain (Linux Secret
+                                Service via secret-tool, macOS Keychain)
+`;
+
 /** The help lines of {@link AUTHORIZING_FLAGS}. */
 export const AUTHORIZING_FLAGS_HELP = `Authorization:
   --client-id <id>              a client registered out of band with the authorization server
@@ -65,18 +72,7 @@ export const AUTHORIZING_FLAGS_HELP = `Authorization:
                                 session or without a display, when the server offers it
 
 Storage:
-  --store <dir>                 the token store directory (env GATEHOUSE_STORE; default
-                                $XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse);
-                                "keychain": the secrets in the OS keychain (Linux Secret
-                                Service via secret-tool, macOS Keychain)
-`;
-
-/** The help lines of the `--store` flag alone. */
-export const STORE_FLAG_HELP = `  --store <dir>                 the token store directory (env GATEHOUSE_STORE; default
-                                $XDG_CONFIG_HOME/gatehouse, else ~/.config/gatehouse);
-                                "keychain": the secrets in the OS keychain (Linux Secret
-                                Service via secret-tool, macOS Keychain)
-`;
+${STORE_FLAG_HELP}`;
 
 type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 type Values = Record<string, string | boolean | string[] | undefined>;
