@@ -8,7 +8,13 @@
  * default fetch is `safeFetch` (DESIGN.md § Security baseline): https only (http only to loopback
  * with `allowLoopback`), no private addresses, no redirects, size and time limits.
  */
-import { invalidArgument, ProtocolError, type SafeFetchPolicy, safeFetch } from '@gatehouse/core';
+import {
+  invalidArgument,
+  isLoopbackHostname,
+  ProtocolError,
+  type SafeFetchPolicy,
+  safeFetch,
+} from '@gatehouse/core';
 
 /** What the client passes to a {@link ClientFetch}: a subset of `RequestInit`. */
 export interface ClientRequestInit {
@@ -104,6 +110,19 @@ export function discoveryHeaders(options: DiscoveryHttpOptions | undefined): Rec
     headers['mcp-protocol-version'] = version;
   }
   return headers;
+}
+
+/**
+ * Whether the client may send credentials to `url`, or send a user there: https, or http on loopback
+ * (development), and no userinfo.
+ */
+export function isSecureUrl(url: URL | null): url is URL {
+  return (
+    url !== null &&
+    (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname))) &&
+    url.username === '' &&
+    url.password === ''
+  );
 }
 
 const MAX_PATH_IN_MESSAGES = 80;

@@ -6,13 +6,8 @@
  * `prompt=consent` as OpenID Connect Core 1.0 §11 requires of a request for it).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  type AuthorizationServerMetadata,
-  invalidArgument,
-  isLoopbackHostname,
-  ProtocolError,
-} from '@gatehouse/core';
-import { describeUrl } from '../http.js';
+import { type AuthorizationServerMetadata, invalidArgument, ProtocolError } from '@gatehouse/core';
+import { describeUrl, isSecureUrl } from '../http.js';
 
 /** Options of {@link buildAuthorizationUrl}. Each default is stated on its field. */
 export interface AuthorizationUrlOptions {
@@ -143,13 +138,7 @@ export function authorizationEndpointUrl(metadata: Readonly<AuthorizationServerM
     );
   }
   const url = URL.parse(endpoint);
-  const secure =
-    url !== null &&
-    (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname))) &&
-    url.username === '' &&
-    url.password === '' &&
-    url.hash === '';
-  if (url === null || !secure) {
+  if (!isSecureUrl(url) || url.hash !== '') {
     throw new ProtocolError(
       'ERR_UNEXPECTED_VALUE',
       `"authorization_endpoint" in the authorization server metadata (${describeUrl(endpoint)}) is not an https URL (http is allowed only on loopback), so it is not opened`,

@@ -16,7 +16,7 @@
  * ({@link deviceAuthorizationRequest} / {@link processDeviceAuthorizationResponse},
  * {@link deviceCodeGrantRequest} / `processTokenResponse`), and {@link authorizeWithDevice} on top.
  */
-import { invalidArgument, isLoopbackHostname, OAuthError, ProtocolError } from '@gatehouse/core';
+import { invalidArgument, OAuthError, ProtocolError } from '@gatehouse/core';
 import type { Discovery } from '../discovery/discover.js';
 import type { DpopSession } from '../dpop/dpop-proof.js';
 import {
@@ -30,6 +30,7 @@ import {
   at,
   type ClientHttpOptions,
   describeUrl,
+  isSecureUrl,
   readJson,
   rejectUnknownOptions,
   resolveFetch,
@@ -73,12 +74,7 @@ type DeviceEndpointMetadata = Discovery['authorizationServer']['metadata'];
 function deviceEndpoint(metadata: DeviceEndpointMetadata): string {
   const endpoint = metadata.device_authorization_endpoint;
   const url = typeof endpoint === 'string' ? URL.parse(endpoint) : null;
-  if (
-    url === null ||
-    !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname))) ||
-    url.username !== '' ||
-    url.password !== ''
-  ) {
+  if (!isSecureUrl(url)) {
     throw new ProtocolError(
       'ERR_UNEXPECTED_VALUE',
       endpoint === undefined
@@ -194,11 +190,7 @@ export async function processDeviceAuthorizationResponse(response: Response): Pr
 /** A URL the user is told to open: https, or http on loopback, with no credentials. */
 function shownUrl(value: unknown): string | undefined {
   const url = typeof value === 'string' ? URL.parse(value) : null;
-  if (url === null || url.username !== '' || url.password !== '') return undefined;
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname))) {
-    return value as string;
-  }
-  return undefined;
+  return isSecureUrl(url) ? (value as string) : undefined;
 }
 
 /** Parameters of {@link deviceCodeGrantRequest}. */

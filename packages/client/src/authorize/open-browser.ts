@@ -8,8 +8,9 @@
  * 2026: never open URLs through a shell). Only `http:`/`https:` URLs are ever opened, `http:` only on
  * a loopback host.
  */
-import { invalidArgument, isLoopbackHostname } from '@gatehouse/core';
+import { invalidArgument } from '@gatehouse/core';
 import open from 'open';
+import { isSecureUrl } from '../http.js';
 import { canOpenBrowser } from './browser-availability.js';
 
 /** Where the URL is printed: anything with a `write(text)`, e.g. `process.stderr`. */
@@ -64,11 +65,7 @@ const openWithOpenPackage: BrowserOpener = (url) => open(url);
 function openableUrl(url: URL): URL {
   if (!(url instanceof URL))
     throw invalidArgument('the authorization URL must be a URL', 'ERR_INVALID_ARG_TYPE');
-  const ok =
-    (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname))) &&
-    url.username === '' &&
-    url.password === '';
-  if (!ok) throw invalidArgument('only https URLs (http on loopback) are opened in a browser');
+  if (!isSecureUrl(url)) throw invalidArgument('only https URLs (http on loopback) are opened in a browser');
   return url;
 }
 

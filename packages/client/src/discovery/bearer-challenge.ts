@@ -42,10 +42,14 @@ export function readBearerChallenge(source: Response | Headers | string | null):
   else if (source instanceof Headers) header = source.get('www-authenticate');
   else header = source;
   const challenge = findChallenge(parseWwwAuthenticate(header), 'Bearer');
-  if (challenge === undefined) return undefined;
+  return challenge === undefined ? undefined : challengeParams(challenge.params);
+}
+
+/** The parameters a client acts on, of any scheme's challenge (a `DPoP` one carries the same, RFC 9449 §7.1). */
+export function challengeParams(params: Readonly<Record<string, string | undefined>>): BearerChallenge {
   const result: Record<string, string> = {};
   for (const name of PARAMS) {
-    const value = challenge.params[name];
+    const value = params[name];
     if (value !== undefined) result[name] = value;
   }
   return Object.freeze(result) as BearerChallenge;

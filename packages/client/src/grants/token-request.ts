@@ -11,14 +11,9 @@
  * `resource` (the MCP server's canonical URI) is always sent (MCP 2025-06-18+ MUST, requirements
  * §2.4), and client authentication is added per `client-authentication.ts`.
  */
-import {
-  type AuthorizationServerMetadata,
-  invalidArgument,
-  isLoopbackHostname,
-  ProtocolError,
-} from '@gatehouse/core';
+import { type AuthorizationServerMetadata, invalidArgument, ProtocolError } from '@gatehouse/core';
 import { type DpopSession, isUseDpopNonceError } from '../dpop/dpop-proof.js';
-import { type ClientHttpOptions, describeUrl, discard, resolveFetch, send } from '../http.js';
+import { type ClientHttpOptions, describeUrl, discard, isSecureUrl, resolveFetch, send } from '../http.js';
 import {
   applyClientAuthentication,
   selectClientAuthMethod,
@@ -113,12 +108,7 @@ function tokenEndpoint(metadata: Readonly<TokenEndpointMetadata>): string {
   }
   const endpoint = metadata.token_endpoint;
   const url = typeof endpoint === 'string' ? URL.parse(endpoint) : null;
-  if (
-    url === null ||
-    !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname))) ||
-    url.username !== '' ||
-    url.password !== ''
-  ) {
+  if (!isSecureUrl(url)) {
     throw new ProtocolError(
       'ERR_UNEXPECTED_VALUE',
       `"token_endpoint" in the authorization server metadata${typeof endpoint === 'string' ? ` (${describeUrl(endpoint)})` : ''} is not an https URL (http is allowed only on loopback)`,

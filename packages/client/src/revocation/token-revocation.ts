@@ -5,7 +5,7 @@
  */
 
 import type { AuthorizationServerMetadata } from '@gatehouse/core';
-import { invalidArgument, isLoopbackHostname, OAuthError, ProtocolError } from '@gatehouse/core';
+import { invalidArgument, OAuthError, ProtocolError } from '@gatehouse/core';
 import {
   applyClientAuthentication,
   selectClientAuthMethod,
@@ -15,6 +15,7 @@ import {
   at,
   type ClientHttpOptions,
   discard,
+  isSecureUrl,
   readJson,
   resolveFetch,
   send,
@@ -34,9 +35,7 @@ const WHAT = 'revocation endpoint';
 export function revocationEndpoint(metadata: Readonly<AuthorizationServerMetadata>): string | undefined {
   const endpoint = metadata?.revocation_endpoint;
   const url = typeof endpoint === 'string' ? URL.parse(endpoint) : null;
-  if (url === null) return undefined;
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname));
-  return secure && url.username === '' && url.password === '' ? (endpoint as string) : undefined;
+  return isSecureUrl(url) ? (endpoint as string) : undefined;
 }
 
 /**

@@ -4,13 +4,11 @@
  * one {@link DpopSession} per stored key (so server nonces are remembered across requests).
  */
 import { findChallenge, parseWwwAuthenticate } from '@gatehouse/core';
-import { type BearerChallenge, readBearerChallenge } from '../discovery/bearer-challenge.js';
+import { type BearerChallenge, challengeParams, readBearerChallenge } from '../discovery/bearer-challenge.js';
 import type { Discovery } from '../discovery/discover.js';
 import { DPOP_ALGORITHM, type DpopKey, importDpopKey } from '../dpop/dpop-key.js';
 import { createDpopSession, type DpopSession } from '../dpop/dpop-proof.js';
 import type { StoredTokens } from '../store/types.js';
-
-const CHALLENGE_PARAMS = ['resource_metadata', 'scope', 'error', 'error_description'] as const;
 
 /**
  * The challenge of a 401 / 403: the `Bearer` one, else the `DPoP` one (RFC 9449 §7.1; a resource
@@ -21,12 +19,7 @@ export function readChallenge(response: Response): BearerChallenge | undefined {
   if (bearer !== undefined) return bearer;
   const dpop = findChallenge(parseWwwAuthenticate(response.headers.get('www-authenticate')), 'DPoP');
   if (dpop === undefined) return undefined;
-  const result: Record<string, string> = {};
-  for (const name of CHALLENGE_PARAMS) {
-    const value = dpop.params[name];
-    if (value !== undefined) result[name] = value;
-  }
-  return Object.freeze(result) as BearerChallenge;
+  return challengeParams(dpop.params);
 }
 
 /** Whether a 401's challenges offer `DPoP` and not `Bearer`: the resource accepts DPoP-bound tokens only. */

@@ -19,6 +19,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempPathFor } from './atomic-file.js';
 import { TokenStoreLockTimeout } from './errors.js';
+import { errorCode } from './file-store-content.js';
 
 /** What a lease file holds. None of it is secret. */
 export interface LeaseRecord {
@@ -45,10 +46,6 @@ export interface LeaseOptions {
   readonly leaseTtlMs: number;
   /** When the wait began (`Date.now()` milliseconds), if earlier than this call. Default: now. */
   readonly startedAt?: number;
-}
-
-function errorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
 }
 
 function parseLease(text: string): LeaseRecord | undefined {
