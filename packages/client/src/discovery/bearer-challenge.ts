@@ -3,7 +3,9 @@
  * MCP 2025-11-25 § Protected Resource Metadata Discovery Requirements and § Scope Selection
  * Strategy), through core's one `WWW-Authenticate` tokenizer.
  */
+
 import { findChallenge, parseWwwAuthenticate } from '@gatehouse/core';
+import { challengeParams } from './challenge-params.js';
 
 /**
  * The parameters of a `Bearer` challenge that an MCP client acts on, wire names verbatim. Values
@@ -19,8 +21,6 @@ export interface BearerChallenge {
   /** RFC 6750 §3: text for the developer. Peer text: never show it unencoded. */
   readonly error_description?: string;
 }
-
-const PARAMS = ['resource_metadata', 'scope', 'error', 'error_description'] as const;
 
 /**
  * Reads the first `Bearer` challenge (scheme compared case-insensitively) of a response's
@@ -43,16 +43,6 @@ export function readBearerChallenge(source: Response | Headers | string | null):
   else header = source;
   const challenge = findChallenge(parseWwwAuthenticate(header), 'Bearer');
   return challenge === undefined ? undefined : challengeParams(challenge.params);
-}
-
-/** The parameters a client acts on, of any scheme's challenge (a `DPoP` one carries the same, RFC 9449 §7.1). */
-export function challengeParams(params: Readonly<Record<string, string | undefined>>): BearerChallenge {
-  const result: Record<string, string> = {};
-  for (const name of PARAMS) {
-    const value = params[name];
-    if (value !== undefined) result[name] = value;
-  }
-  return Object.freeze(result) as BearerChallenge;
 }
 
 /**

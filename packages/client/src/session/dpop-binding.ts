@@ -4,7 +4,8 @@
  * one {@link DpopSession} per stored key (so server nonces are remembered across requests).
  */
 import { findChallenge, parseWwwAuthenticate } from '@gatehouse/core';
-import { type BearerChallenge, challengeParams, readBearerChallenge } from '../discovery/bearer-challenge.js';
+import { type BearerChallenge, readBearerChallenge } from '../discovery/bearer-challenge.js';
+import { challengeParams } from '../discovery/challenge-params.js';
 import type { Discovery } from '../discovery/discover.js';
 import { DPOP_ALGORITHM, type DpopKey, importDpopKey } from '../dpop/dpop-key.js';
 import { createDpopSession, type DpopSession } from '../dpop/dpop-proof.js';
