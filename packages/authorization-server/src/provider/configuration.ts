@@ -16,7 +16,7 @@
  * | client credentials | enabled (confidential clients: secret basic/post, `private_key_jwt`) |
  * | device authorization grant (RFC 8628) | enabled for clients registered with its grant type; user codes, pages, polling: device-flow.ts |
  * | revocation / introspection | enabled; introspection only for authenticated confidential clients |
- * | registration | open / initial access token / off, with RFC 7592 management; extra redirect URI rules |
+ * | registration | open / initial access token / off, with RFC 7592 management; extra redirect URI rules; client ids never begin with '-' (client-id.ts) |
  * | client ID metadata documents | https `client_id`s resolved by the storage adapter (src/cimd), not the provider's experimental feature; `client_id_metadata_document_supported` advertised unless `cimd.enabled: false` |
  * | interactions | `${mountPath}/interaction/${uid}`, served by the interaction routes; dev interactions off |
  */
@@ -31,6 +31,7 @@ import type {
 } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { AccountRecord } from '../storage/contract.js';
+import { newClientId } from './client-id.js';
 import { applyDefaultScope } from './default-scope.js';
 import { deviceFlowFeature, withExpiredDeviceCodes } from './device-flow.js';
 import type { ResolvedOptions } from './options.js';
@@ -191,6 +192,7 @@ export function createProviderConfiguration(input: ProviderConfigurationInput): 
       },
       registration: {
         enabled: registration,
+        idFactory: newClientId,
         initialAccessToken: options.registration === 'initial-access-token',
       },
       registrationManagement: { enabled: registration, rotateRegistrationAccessToken: true },

@@ -9,6 +9,7 @@ import {
   type AdminStorageOptions,
   resolveAdminStorageOptions,
 } from './admin-storage.js';
+import { withDashIds } from './dash-ids.js';
 import type { CliCommand, CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -84,10 +85,15 @@ function parseSubcommand(
   helpHint: string,
 ): Pick<AdminInvocation, 'args' | 'flags'> | 'help' {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
+  const options: ParseArgsOptionsConfig = {
+    ...ADMIN_STORAGE_FLAGS,
+    ...subcommand.flags,
+    help: { type: 'boolean', short: 'h' },
+  };
   try {
     parsed = parseArgs({
-      args: [...args],
-      options: { ...ADMIN_STORAGE_FLAGS, ...subcommand.flags, help: { type: 'boolean', short: 'h' } },
+      args: withDashIds(args, options),
+      options,
       allowPositionals: true,
       strict: true,
     });
@@ -99,7 +105,13 @@ function parseSubcommand(
         'Passwords are never accepted on the command line (other users could read them in the process list): answer the prompt, or pipe the password in with --password-stdin.',
       );
     }
-    throw new UsageError(`${message.replace(/\. To specify a positional argument[\s\S]*$/, '')}`, helpHint);
+    const unknownLong = /^Unknown option '--/.test(message);
+    throw new UsageError(
+      `${message.replace(/\. To specify a positional argument[\s\S]*$/, '')}`,
+      unknownLong
+        ? `${helpHint} An id that begins with "--" goes after "--": gatehouse ${label} -- <id>`
+        : helpHint,
+    );
   }
   if (parsed.values.help === true) return 'help';
   const wanted = subcommand.args ?? [];

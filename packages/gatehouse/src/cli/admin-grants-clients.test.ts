@@ -51,6 +51,11 @@ function admin(...args: string[]) {
   return runGatehouse([...args, '--data-dir', dir]);
 }
 
+/** `admin` with a generated id after "--": one in 4096 begins with "--", which only "--" makes an argument. */
+function adminOnId(command: string, subcommand: string, id: string) {
+  return runGatehouse([command, subcommand, '--data-dir', dir, '--', id]);
+}
+
 async function registerPublicClient(name: string): Promise<string> {
   const { status, body } = await postJson(`${as.issuer}/reg`, {
     application_type: 'native',
@@ -128,7 +133,7 @@ describe('gatehouse grants', () => {
     expect(before.status, JSON.stringify(before.body)).toBe(200);
     const current = String(before.body.refresh_token);
 
-    const revoked = await admin('grants', 'revoke', grantId ?? '');
+    const revoked = await adminOnId('grants', 'revoke', grantId ?? '');
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toMatch(/Revoked grant/);
     const after = await refresh(clientId, current);
@@ -136,7 +141,7 @@ describe('gatehouse grants', () => {
     expect(after.body.error).toBe('invalid_grant');
     expect(grantIdIn((await admin('grants', 'list')).stdout, 'alice', clientId)).toBeUndefined();
 
-    const again = await admin('grants', 'revoke', grantId ?? '');
+    const again = await adminOnId('grants', 'revoke', grantId ?? '');
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/no grant/);
   });
@@ -150,6 +155,7 @@ describe('gatehouse grants', () => {
     expect(grantIdIn(bobs.stdout, 'bob', clientId)).toBeTypeOf('string');
     expect(bobs.stdout).not.toMatch(/\balice\b/);
     const byClient = await admin('grants', 'list', '--client', clientId);
+    expect(byClient.code, byClient.stderr).toBe(0);
     expect(byClient.stdout.trimEnd().split('\n')).toHaveLength(3);
     const unknown = await admin('grants', 'list', '--user', 'nobody');
     expect(unknown.code).toBe(1);
@@ -214,6 +220,40 @@ describe('gatehouse clients', () => {
     expect((await admin('clients', 'list')).stdout).not.toContain(clientId);
     expect((await admin('clients', 'show', clientId)).code).toBe(1);
     expect((await admin('clients', 'revoke', clientId)).code).toBe(1);
+  });
+});
+
+describe('ids that begin with "-" (about one in 32 of the generated ones)', () => {
+  it('are taken as the argument and as the value of --client, not as options', async () => {
+    const clientId = '-Dash3dQx9clientIdFromTheTest';
+    await storage.model('Client').upsert(clientId, {
+      client_id: clientId,
+      client_id_issued_at: Math.floor(Date.now() / 1000),
+      client_name: 'dash client',
+      application_type: 'native',
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    });
+    await signIn(clientId, 'alice');
+
+    const shown = await admin('clients', 'show', clientId);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/client_name:\s+dash client/);
+    const byClient = await admin('grants', 'list', '--client', clientId);
+    expect(byClient.code, byClient.stderr).toBe(0);
+    const grantId = grantIdIn(byClient.stdout, 'alice', clientId);
+    expect(grantId).toBeTypeOf('string');
+    const revoked = await adminOnId('grants', 'revoke', grantId ?? '');
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const removed = await admin('clients', 'revoke', clientId);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toMatch(/registration deleted, 0 grant\(s\)/);
+
+    const mistyped = await admin('clients', 'show', clientId, '--dta-dir', dir);
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stderr).toMatch(/Unknown option '--dta-dir'[\s\S]*goes after "--"/);
   });
 });
 

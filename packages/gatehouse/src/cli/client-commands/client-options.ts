@@ -14,6 +14,7 @@ import {
   type KeychainTokenStore,
 } from '@gatehouse/client';
 import { canonicalResourceUri, isLoopbackHostname } from '@gatehouse/core';
+import { withDashIds } from '../dash-ids.js';
 import type { CliIo } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
@@ -84,7 +85,8 @@ export interface CommandLine {
 }
 
 /**
- * Parses `args` against `flags` (unknown flags are errors) and checks the count of positionals.
+ * Parses `args` against `flags` (unknown flags are errors) and checks the count of positionals. A
+ * client id or secret beginning with '-' is read as the value of its flag (`dash-ids.ts`).
  * Returns `'help'` for `--help`; throws {@link UsageError} otherwise.
  */
 export function parseCommandLine(
@@ -96,7 +98,7 @@ export function parseCommandLine(
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: withDashIds(args, flags),
       options: flags,
       allowPositionals: true,
       strict: true,
