@@ -17,8 +17,11 @@
  *    grant (a family refreshed thousands of times would slow the anchor down). Both servers get the same
  *    chains, pool and refills; minting is 2 writes per {@link REFRESH_CHAIN} refreshes.
  *
- * Rounds alternate anchor and subject so drift hits both; the median round counts. Target:
- * Gatehouse/bare ≥ 0.9 for each grant.
+ * A third server, Gatehouse on its memory storage (nothing durable), separates Gatehouse's own
+ * overhead (memory/bare) from what SQLite's reads and commits add on the event loop (SQLite/memory).
+ *
+ * Rounds alternate the servers so drift hits all; the median round counts. Target:
+ * Gatehouse SQLite/bare ≥ 0.9 for each grant.
  *
  * Run with `npm run bench` (builds first). Servers run in a child process so that the load
  * generator and the servers do not share a core.
@@ -49,21 +52,23 @@ const { child, ready: setup } = await startChild<Setup>(
   new URL('./servers.ts', import.meta.url),
   'the benchmark servers exited before they were ready',
 );
-const mint = (target: 'bare' | 'gatehouse', count: number) => mintFrom(setup.controlUrl, target, count);
+type TargetName = 'bare' | 'gatehouse' | 'gatehouse-memory';
+const mint = (target: TargetName, count: number) => mintFrom(setup.controlUrl, target, count);
 const settings = (seconds = ROUND_SECONDS): LoadSettings => ({ connections: CONNECTIONS, seconds });
 
 try {
-  const targets = [
+  const targets: Targets = [
     ['bare oidc-provider, memory (anchor)', 'bare', setup.bare],
     ['gatehouse, SQLite', 'gatehouse', setup.gatehouse],
-  ] as const;
+    ['gatehouse, memory (not durable)', 'gatehouse-memory', setup.gatehouseMemory],
+  ];
 
   // client_credentials
   for (const [, , target] of targets) {
     await assertOk(clientCredentialsRequest(target));
     await loadFixed(clientCredentialsRequest(target), settings(WARMUP_SECONDS));
   }
-  const cc: [Round[], Round[]] = [[], []];
+  const cc: Round[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, [, , target]] of targets.entries()) {
       cc[i]?.push(await loadFixed(clientCredentialsRequest(target), settings()));
@@ -77,7 +82,7 @@ try {
     await assertOk(refreshRequest(target, token as string));
     await loadRefreshOf(target, name, WARMUP_SECONDS);
   }
-  const refresh: [Round[], Round[]] = [[], []];
+  const refresh: Round[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, [, name, target]] of targets.entries()) {
       refresh[i]?.push(await loadRefreshOf(target, name));
@@ -93,11 +98,7 @@ try {
  * refreshes fed from a pool refilled in the background, {@link REFILL_BATCH} families at a time,
  * from the child's mint endpoint.
  */
-function loadRefreshOf(
-  target: TokenTarget,
-  name: 'bare' | 'gatehouse',
-  seconds = ROUND_SECONDS,
-): Promise<Round> {
+function loadRefreshOf(target: TokenTarget, name: TargetName, seconds = ROUND_SECONDS): Promise<Round> {
   return loadRefresh(target, (count) => mint(name, count), {
     ...settings(seconds),
     chain: REFRESH_CHAIN,
@@ -105,18 +106,24 @@ function loadRefreshOf(
   });
 }
 
-function report(
-  title: string,
-  targets: readonly (readonly [string, string, TokenTarget])[],
-  rounds: [Round[], Round[]],
-): void {
-  const [anchor, subject] = rounds.map(median) as [Round, Round];
+/** The servers, each as label, mint name and target; the first is the anchor. */
+type Targets = readonly (readonly [string, TargetName, TokenTarget])[];
+
+function report(title: string, targets: Targets, rounds: Round[][]): void {
+  const [anchor, subject, memory] = rounds.map(median) as [Round, Round, Round];
+  const row = (i: number, round: Round) => [
+    targets[i]?.[0] ?? '',
+    `${round.rps.toFixed(0)} req/s`,
+    `p99 ${round.p99} ms`,
+  ];
   print(
     title,
     [
-      [targets[0]?.[0] ?? '', `${anchor.rps.toFixed(0)} req/s`, `p99 ${anchor.p99} ms`],
-      [targets[1]?.[0] ?? '', `${subject.rps.toFixed(0)} req/s`, `p99 ${subject.p99} ms`],
-      ['ratio gatehouse/bare', (subject.rps / anchor.rps).toFixed(3), 'target >= 0.9'],
+      row(0, anchor),
+      row(1, subject),
+      row(2, memory),
+      ['ratio gatehouse SQLite/bare', (subject.rps / anchor.rps).toFixed(3), 'target >= 0.9'],
+      ['ratio gatehouse memory/bare', (memory.rps / anchor.rps).toFixed(3), "Gatehouse's own overhead"],
     ],
     38,
   );

@@ -5,11 +5,13 @@
  *   directory, issuer `<origin>/oauth`, one resource), with two clients registered through its
  *   registration endpoint (RFC 7591) like any client would be: a confidential `client_credentials`
  *   client (`client_secret_basic`) and a public native client (`none`) for the refresh grant;
+ * - the same Gatehouse server on the memory storage (nothing durable: not a way to run it, but the
+ *   line that tells Gatehouse's own overhead from the cost of SQLite's reads and commits);
  * - bare oidc-provider (the floor): its default in-memory adapter, the same grants, resource
  *   indicator, access token format (JWT, ES256, `at+jwt`), lifetimes and client authentication,
  *   and the same two clients, registered the same way (so that both servers look the client up in
  *   their storage on every request); nothing else configured;
- * - a control endpoint, `POST /mint?target=gatehouse|bare&count=N`, answering N fresh refresh
+ * - a control endpoint, `POST /mint?target=gatehouse|gatehouse-memory|bare&count=N`, answering N fresh refresh
  *   tokens as a JSON array.
  *
  * Minting: each refresh token is stored through the provider's own models exactly as a code
@@ -25,7 +27,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAuthorizationServer, openSqliteStorage } from '@gatehouse/authorization-server';
+import {
+  createAuthorizationServer,
+  createMemoryStorage,
+  openSqliteStorage,
+  type Storage,
+} from '@gatehouse/authorization-server';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import {
@@ -43,6 +50,7 @@ import type { TokenTarget } from '../support/token-load.ts';
 /** The line the child prints. */
 export interface Setup {
   gatehouse: TokenTarget;
+  gatehouseMemory: TokenTarget;
   bare: TokenTarget;
   controlUrl: string;
 }
@@ -50,21 +58,42 @@ export interface Setup {
 const TOKEN_TTL = 600;
 const REFRESH_TTL = 14 * 24 * 3600;
 
-// --- Gatehouse, SQLite -------------------------------------------------------------------------
+// --- Gatehouse, SQLite (the subject) and Gatehouse, memory (where the storage's cost shows) -----
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 const storage = openSqliteStorage({ path: join(dataDir, 'gatehouse.db') });
-let gatehouseListener: RequestListener = (_req, res) => res.writeHead(503).end();
-const gatehouseOrigin = await listen((req, res) => gatehouseListener(req, res));
-const gatehouseResource = `${gatehouseOrigin}/mcp`;
-const gatehouse = await createAuthorizationServer({
-  issuer: `${gatehouseOrigin}/oauth`,
-  storage,
-  resources: [{ resource: gatehouseResource, scopes: { [SCOPE]: 'Use the tools' } }],
-});
-gatehouseListener = gatehouse.listener;
-const account = await gatehouse.accounts.create('bench', 'a long benchmark passphrase');
-const gatehouseCc = await register(`${gatehouse.issuer}/reg`, CLIENT_CREDENTIALS_CLIENT);
-const gatehouseRefresh = await register(`${gatehouse.issuer}/reg`, REFRESH_CLIENT);
+const memoryStorage = createMemoryStorage();
+
+/** A Gatehouse authorization server on `store`, one resource, the bench account and two clients. */
+async function startGatehouse(store: Storage) {
+  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
+  const origin = await listen((req, res) => listener(req, res));
+  const resource = `${origin}/mcp`;
+  const server = await createAuthorizationServer({
+    issuer: `${origin}/oauth`,
+    storage: store,
+    resources: [{ resource, scopes: { [SCOPE]: 'Use the tools' } }],
+  });
+  listener = server.listener;
+  const account = await server.accounts.create('bench', 'a long benchmark passphrase');
+  const cc = await register(`${server.issuer}/reg`, CLIENT_CREDENTIALS_CLIENT);
+  const refresh = await register(`${server.issuer}/reg`, REFRESH_CLIENT);
+  const target: TokenTarget = {
+    tokenUrl: `${server.issuer}/token`,
+    resource,
+    basic: basic(cc.clientId, cc.clientSecret),
+    refreshClientId: refresh.clientId,
+  };
+  const mint = (count: number) =>
+    mintRefreshTokens(
+      server.provider,
+      { clientId: refresh.clientId, accountId: account.id, resource },
+      count,
+    );
+  return { server, target, mint };
+}
+
+const gatehouse = await startGatehouse(storage);
+const gatehouseMemory = await startGatehouse(memoryStorage);
 
 // --- bare oidc-provider, in-memory -------------------------------------------------------------
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -108,29 +137,23 @@ const bareCc = await register(`${bareOrigin}/reg`, CLIENT_CREDENTIALS_CLIENT);
 const bareRefresh = await register(`${bareOrigin}/reg`, REFRESH_CLIENT);
 
 // --- control -----------------------------------------------------------------------------------
+const minters: Record<string, (count: number) => Promise<string[]>> = {
+  gatehouse: gatehouse.mint,
+  'gatehouse-memory': gatehouseMemory.mint,
+  bare: (count) =>
+    mintRefreshTokens(
+      bare,
+      { clientId: bareRefresh.clientId, accountId: 'bench-user', resource: bareResource },
+      count,
+    ),
+};
 const controlUrl = await listenMintControl(async (target, count) =>
-  target === 'gatehouse'
-    ? mintRefreshTokens(
-        gatehouse.provider,
-        { clientId: gatehouseRefresh.clientId, accountId: account.id, resource: gatehouseResource },
-        count,
-      )
-    : target === 'bare'
-      ? mintRefreshTokens(
-          bare,
-          { clientId: bareRefresh.clientId, accountId: 'bench-user', resource: bareResource },
-          count,
-        )
-      : undefined,
+  Object.hasOwn(minters, target) ? minters[target]?.(count) : undefined,
 );
 
 const setup: Setup = {
-  gatehouse: {
-    tokenUrl: `${gatehouse.issuer}/token`,
-    resource: gatehouseResource,
-    basic: basic(gatehouseCc.clientId, gatehouseCc.clientSecret),
-    refreshClientId: gatehouseRefresh.clientId,
-  },
+  gatehouse: gatehouse.target,
+  gatehouseMemory: gatehouseMemory.target,
   bare: {
     tokenUrl: `${bareOrigin}/token`,
     resource: bareResource,
@@ -143,7 +166,12 @@ process.stdout.write(`${JSON.stringify(setup)}\n`);
 
 // Exit normally on SIGTERM (so that `--cpu-prof` can write its file), after closing the database.
 process.once('SIGTERM', () => {
-  void Promise.allSettled([gatehouse.close(), storage.close()]).then(() => {
+  void Promise.allSettled([
+    gatehouse.server.close(),
+    gatehouseMemory.server.close(),
+    storage.close(),
+    memoryStorage.close(),
+  ]).then(() => {
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   });
