@@ -19,11 +19,8 @@
 import { invalidArgument, OAuthError, ProtocolError } from '@gatehouse/core';
 import type { Discovery } from '../discovery/discover.js';
 import type { DpopSession } from '../dpop/dpop-proof.js';
-import {
-  applyClientAuthentication,
-  selectClientAuthMethod,
-  type TokenEndpointClient,
-} from '../grants/client-authentication.js';
+import { postAuthenticatedForm } from '../grants/authenticated-form-post.js';
+import type { TokenEndpointClient } from '../grants/client-authentication.js';
 import { scopeParameter, type TokenRequestOptions, tokenRequest } from '../grants/token-request.js';
 import { oauthErrorFrom, processTokenResponse, type TokenSet } from '../grants/token-response.js';
 import {
@@ -34,7 +31,6 @@ import {
   readJson,
   rejectUnknownOptions,
   resolveFetch,
-  send,
   unexpectedStatus,
 } from '../http.js';
 import type { ClientRegistration } from '../registration/types.js';
@@ -110,24 +106,11 @@ export function deviceAuthorizationRequest(
   }
   const fetchFn = resolveFetch(options);
   const url = deviceEndpoint(metadata);
-  const method = selectClientAuthMethod(client, metadata);
   const body = new URLSearchParams({ resource: parameters.resource });
   const scope = scopeParameter(parameters.scope);
   if (scope !== undefined) body.set('scope', scope);
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  return (async () => {
-    await applyClientAuthentication(method, client, metadata, body, headers);
-    return send(
-      fetchFn,
-      url,
-      { method: 'POST', headers, body: body.toString() },
-      'device authorization endpoint',
-      options?.signal,
-    );
-  })();
+  const form = { client, metadata, body, acceptJson: true };
+  return postAuthenticatedForm(fetchFn, url, 'device authorization endpoint', form, options?.signal);
 }
 
 const WHAT = 'device authorization response';

@@ -12,14 +12,10 @@
  * §2.4), and client authentication is added per `client-authentication.ts`.
  */
 import { type AuthorizationServerMetadata, invalidArgument, ProtocolError } from '@gatehouse/core';
-import { type DpopSession, isUseDpopNonceError } from '../dpop/dpop-proof.js';
-import { type ClientHttpOptions, describeUrl, discard, isSecureUrl, resolveFetch, send } from '../http.js';
-import {
-  applyClientAuthentication,
-  selectClientAuthMethod,
-  type TokenEndpointClient,
-  type TokenEndpointMetadata,
-} from './client-authentication.js';
+import type { DpopSession } from '../dpop/dpop-proof.js';
+import { type ClientHttpOptions, describeUrl, isSecureUrl, resolveFetch } from '../http.js';
+import { postAuthenticatedForm } from './authenticated-form-post.js';
+import type { TokenEndpointClient, TokenEndpointMetadata } from './client-authentication.js';
 
 /** {@link ClientHttpOptions} of a token request, plus DPoP. Each default is stated on its field. */
 export interface TokenRequestOptions extends ClientHttpOptions {
@@ -135,31 +131,8 @@ export function tokenRequest(
     throw invalidArgument('"dpop" must be a DPoP session (createDpopSession)', 'ERR_INVALID_ARG_TYPE');
   }
   const url = tokenEndpoint(metadata);
-  const method = selectClientAuthMethod(client, metadata);
-  const baseHeaders: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-  };
-  const attempt = async () => {
-    const headers = { ...baseHeaders };
-    await applyClientAuthentication(method, client, metadata, body, headers);
-    if (dpop !== undefined) headers.dpop = await dpop.proof('POST', url);
-    const response = await send(
-      fetchFn,
-      url,
-      { method: 'POST', headers, body: body.toString() },
-      'token endpoint',
-      options?.signal,
-    );
-    dpop?.rememberNonce(url, response);
-    return response;
-  };
-  return (async () => {
-    const response = await attempt();
-    if (dpop === undefined || !(await isUseDpopNonceError(response))) return response;
-    await discard(response);
-    return attempt(); // RFC 9449 §8: once, with the nonce just remembered
-  })();
+  const form = { client, metadata, body, acceptJson: true, dpop };
+  return postAuthenticatedForm(fetchFn, url, 'token endpoint', form, options?.signal);
 }
 
 /**

@@ -6,11 +6,8 @@
 
 import type { AuthorizationServerMetadata } from '@gatehouse/core';
 import { invalidArgument, OAuthError, ProtocolError } from '@gatehouse/core';
-import {
-  applyClientAuthentication,
-  selectClientAuthMethod,
-  type TokenEndpointClient,
-} from '../grants/client-authentication.js';
+import { postAuthenticatedForm } from '../grants/authenticated-form-post.js';
+import type { TokenEndpointClient } from '../grants/client-authentication.js';
 import {
   at,
   type ClientHttpOptions,
@@ -18,7 +15,6 @@ import {
   isSecureUrl,
   readJson,
   resolveFetch,
-  send,
   unexpectedStatus,
 } from '../http.js';
 
@@ -67,14 +63,10 @@ export function revocationRequest(
   const methods =
     metadata.revocation_endpoint_auth_methods_supported ?? metadata.token_endpoint_auth_methods_supported;
   const authMetadata = { ...metadata, token_endpoint_auth_methods_supported: methods };
-  const method = selectClientAuthMethod(client, authMetadata);
   const body = new URLSearchParams({ token: revocation.token });
   if (revocation.tokenTypeHint !== undefined) body.set('token_type_hint', revocation.tokenTypeHint);
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  return (async () => {
-    await applyClientAuthentication(method, client, authMetadata, body, headers);
-    return send(fetchFn, url, { method: 'POST', headers, body: body.toString() }, WHAT, options?.signal);
-  })();
+  const form = { client, metadata: authMetadata, body, acceptJson: false };
+  return postAuthenticatedForm(fetchFn, url, WHAT, form, options?.signal);
 }
 
 /**
