@@ -20,6 +20,7 @@ export {
   type DpopProofVerifier,
 } from './dpop/dpop-proof-verifier.js';
 export { InvalidDpopProof } from './dpop/invalid-dpop-proof.js';
+export { type BodyBytesResult, jsonRpcErrorResponse, readBodyBytes } from './json-body.js';
 export * from './origin.js';
 export * from './protected-resource-metadata.js';
 export * from './resource-server.js';

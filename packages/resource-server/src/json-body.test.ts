@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseErrorResponse, readJsonBody } from './json-body.js';
+import { parseErrorResponse, readBodyBytes, readJsonBody } from './json-body.js';
 
 const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
   new Request('http://127.0.0.1/mcp', { method: 'POST', body, headers });
@@ -35,6 +35,15 @@ describe('readJsonBody', () => {
       duplex: 'half',
     } as RequestInit);
     expect(await readJsonBody(request, 8)).toEqual({ ok: false, status: 413 });
+  });
+});
+
+describe('readBodyBytes', () => {
+  it('returns the bytes as sent, and no bytes for a missing body', async () => {
+    const read = await readBodyBytes(post(new Uint8Array([0x22, 0xff, 0x22])));
+    expect(read.ok && [...read.bytes]).toEqual([0x22, 0xff, 0x22]);
+    expect(await readBodyBytes(post(null))).toEqual({ ok: true, bytes: new Uint8Array() });
+    expect(await readBodyBytes(post('0123456789'), 5)).toEqual({ ok: false, status: 413 });
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * Reading a JSON request body once, with a size bound, for the scope check and the MCP handler.
+ * Reading a request body once, with a size bound: as JSON for the scope check and the MCP handler,
+ * as bytes for a relay that forwards them.
  *
  * The result distinguishes "no usable body" (`value: null`: empty, not JSON, wrong media type) from
  * "too large" (413) so that callers never answer a 500 for client input. Does NOT validate the
@@ -19,14 +20,23 @@ export type JsonBodyResult =
   /** The body is larger than the bound. */
   | { ok: false; status: 413 };
 
+/** Outcome of {@link readBodyBytes}: the body's bytes (empty when there is none), or 413. */
+export type BodyBytesResult = { ok: true; bytes: Uint8Array } | { ok: false; status: 413 };
+
 /**
- * Reads and parses `request`'s body (consuming it; pass a clone to keep the original readable).
- * Stops reading as soon as the bound is crossed.
+ * Reads `request`'s body as bytes (consuming it; pass a clone to keep the original readable),
+ * refusing it with `status: 413` when it is larger than `maxBytes` (default
+ * {@link BODY_DEFAULTS}`.maxBodyBytes`): at once when `Content-Length` says so, otherwise as soon
+ * as the count crosses the bound, cancelling the rest of the stream. Does NOT look at the bytes.
+ *
+ * @example
+ * const read = await readBodyBytes(request);
+ * if (!read.ok) return jsonRpcErrorResponse(413, -32600, 'Request body too large');
  */
-export async function readJsonBody(
+export async function readBodyBytes(
   request: Request,
   maxBytes: number = BODY_DEFAULTS.maxBodyBytes,
-): Promise<JsonBodyResult> {
+): Promise<BodyBytesResult> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     discard(request.body);
@@ -36,9 +46,9 @@ export async function readJsonBody(
     // HTTP framing bounds the body by its Content-Length, which is within the limit: read it in one
     // go. `arrayBuffer()` also keeps the fast path of adapters such as @hono/node-server, whose
     // lightweight Request would otherwise build a full web Request just to expose `body`.
-    return parseJsonBytes(new Uint8Array(await request.arrayBuffer()));
+    return { ok: true, bytes: new Uint8Array(await request.arrayBuffer()) };
   }
-  if (request.body === null) return { ok: true, value: null, parseError: false };
+  if (request.body === null) return { ok: true, bytes: new Uint8Array() };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -54,10 +64,22 @@ export async function readJsonBody(
     }
     chunks.push(value);
   }
-  return parseJsonBytes(Buffer.concat(chunks));
+  return { ok: true, bytes: Buffer.concat(chunks) };
 }
 
-/** Cancels a body stream we will not read, without waiting (see {@link readJsonBody}). */
+/**
+ * Reads and parses `request`'s body (consuming it; pass a clone to keep the original readable),
+ * within the bound of {@link readBodyBytes}.
+ */
+export async function readJsonBody(
+  request: Request,
+  maxBytes: number = BODY_DEFAULTS.maxBodyBytes,
+): Promise<JsonBodyResult> {
+  const read = await readBodyBytes(request, maxBytes);
+  return read.ok ? parseJsonBytes(read.bytes) : read;
+}
+
+/** Cancels a body stream we will not read, without waiting (see {@link readBodyBytes}). */
 export function discard(body: ReadableStream<Uint8Array> | null): void {
   body?.cancel().catch(() => {});
 }
@@ -83,7 +105,13 @@ export function bodyTooLargeResponse(): Response {
   return jsonRpcErrorResponse(413, -32600, 'Request body too large');
 }
 
-/** A JSON-RPC error response without `id` (used where no request id could be read). */
+/**
+ * A JSON-RPC 2.0 error response (§ 5.1) with `id: null`, for answers given before a request id
+ * could be read. Sent as `application/json` with `Cache-Control: no-store`.
+ *
+ * @example
+ * jsonRpcErrorResponse(404, -32601, 'Not found');
+ */
 export function jsonRpcErrorResponse(status: number, code: number, message: string): Response {
   return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
     status,

@@ -1,13 +1,12 @@
 import {
   isPreflight,
+  jsonRpcErrorResponse,
   preflightResponse,
   type ResourceServer,
+  readBodyBytes,
   withCorsHeaders,
 } from '@gatehouse/resource-server';
 import type { HttpRelay } from './upstreams/http-relay.js';
-
-/** The largest request body relayed (the SDK's default bound). */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /**
  * The MCP endpoint for a relayed upstream, with the same checks, in the same order, as
@@ -26,8 +25,10 @@ export function createRelayEndpoint(
     let bytes: Uint8Array | undefined;
     let body: unknown = null;
     if (request.method === 'POST') {
-      bytes = await readBounded(request);
-      if (bytes === undefined) return jsonRpcError(413, -32600, 'Request body too large');
+      // Bounded by the SDK's default body size, like `createProtectedMcpHandler`.
+      const read = await readBodyBytes(request);
+      if (!read.ok) return jsonRpcErrorResponse(413, -32600, 'Request body too large');
+      bytes = read.bytes;
       try {
         body = JSON.parse(new TextDecoder().decode(bytes));
       } catch {
@@ -44,7 +45,7 @@ export function createRelayEndpoint(
     const metadata = resourceServer.handleMetadataRequest(request);
     if (metadata !== undefined) return metadata;
     if (new URL(request.url).pathname.replace(/\/+$/, '') !== endpointPath) {
-      return jsonRpcError(404, -32601, 'Not found: this server serves MCP at its resource path only');
+      return jsonRpcErrorResponse(404, -32601, 'Not found: this server serves MCP at its resource path only');
     }
     const refused = resourceServer.checkOrigin(request);
     if (refused !== undefined) return refused;
@@ -53,34 +54,4 @@ export function createRelayEndpoint(
     if (isPreflight(request)) return preflightResponse(request, origin);
     return withCorsHeaders(await serve(request), origin);
   };
-}
-
-async function readBounded(request: Request): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return undefined;
-  const reader = request.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-function jsonRpcError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: '2.0', id: null, error: { code, message } }, { status });
 }

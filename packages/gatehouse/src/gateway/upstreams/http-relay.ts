@@ -19,6 +19,7 @@
  * gateway does not know, is answered 404 (MCP transports: the client starts a new session) and
  * never reaches the upstream.
  */
+import { jsonRpcErrorResponse } from '@gatehouse/resource-server';
 import type { GatewayLogger } from '../logger.js';
 import { describePrincipal, type PrincipalFields, principalKey } from './principal.js';
 
@@ -78,7 +79,7 @@ export function createHttpRelay(options: HttpRelayOptions): HttpRelay {
       const owner = principalKey(principal);
       const sessionId = request.headers.get('mcp-session-id');
       if (sessionId !== null && sessionOwners.get(sessionId) !== owner) {
-        return jsonRpcError(404, -32001, 'Session not found: start a new session');
+        return jsonRpcErrorResponse(404, -32001, 'Session not found: start a new session');
       }
       const headers = new Headers();
       for (const [name, value] of request.headers) {
@@ -104,7 +105,7 @@ export function createHttpRelay(options: HttpRelayOptions): HttpRelay {
           },
           'upstream unreachable',
         );
-        return jsonRpcError(
+        return jsonRpcErrorResponse(
           502,
           -32000,
           `the upstream MCP server at ${origin} is not reachable${typeof code === 'string' ? ` (${code})` : ''}`,
@@ -117,7 +118,7 @@ export function createHttpRelay(options: HttpRelayOptions): HttpRelay {
       ) {
         await upstream.body?.cancel();
         options.log.error({ upstream: origin, status: upstream.status }, 'the upstream refused the gateway');
-        return jsonRpcError(
+        return jsonRpcErrorResponse(
           502,
           -32000,
           upstream.status < 400
@@ -161,11 +162,4 @@ function endQuietly(body: ReadableStream<Uint8Array> | null): ReadableStream<Uin
     },
     cancel: (reason) => reader.cancel(reason).catch(() => {}),
   });
-}
-
-function jsonRpcError(status: number, code: number, message: string): Response {
-  return Response.json(
-    { jsonrpc: '2.0', id: null, error: { code, message } },
-    { status, headers: { 'cache-control': 'no-store' } },
-  );
 }
