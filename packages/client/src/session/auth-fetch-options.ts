@@ -12,6 +12,7 @@ import type { PreRegisteredClient } from '../registration/types.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { TokenStore } from '../store/types.js';
 import { type AuthorizationFlow, checkAuthorizationFlow } from './interactive-authorization.js';
+import { withIsolatedAbortSignals } from './isolated-abort-signal.js';
 
 /** A `fetch`-compatible function, as the MCP SDK transports take in their `fetch` option. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -40,7 +41,10 @@ export interface AuthFetchOptions {
   readonly clientMetadataUrl?: string;
   /** The scopes of the first authorization. Default: the challenge's, see `selectScopes`. */
   readonly scope?: string | readonly string[];
-  /** The transport fetch for the MCP requests themselves. Default `globalThis.fetch`. */
+  /**
+   * The transport fetch for the MCP requests themselves. Default `globalThis.fetch`. Each request
+   * gets its own abort signal, following the one passed in (`isolated-abort-signal.ts`).
+   */
   readonly fetch?: FetchLike;
   /** The `safeFetch` policy for the peer-chosen URLs (discovery, registration, token endpoint). */
   readonly policy?: SafeFetchPolicy;
@@ -183,7 +187,7 @@ export function checkAuthFetchOptions(options: AuthFetchOptions): AuthFetchConfi
     store,
     authorization,
     scope: scopeList(options.scope),
-    transport: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    transport: withIsolatedAbortSignals(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
     http: (options.policy === undefined ? {} : { policy: options.policy }) as ClientHttpOptions,
     skew: count(options.refreshSkewSeconds, 'refreshSkewSeconds', 60, 0),
     maxStepUps: count(options.maxStepUps, 'maxStepUps', 3, 0),
