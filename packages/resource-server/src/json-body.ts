@@ -84,11 +84,14 @@ export function discard(body: ReadableStream<Uint8Array> | null): void {
   body?.cancel().catch(() => {});
 }
 
+/** One decoder for every body: a non-streaming `decode` keeps no state between calls. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /** Parses UTF-8 JSON bytes; `value: null, parseError: true` when they are not JSON. */
 export function parseJsonBytes(bytes: Uint8Array): JsonBodyResult {
   if (bytes.byteLength === 0) return { ok: true, value: null, parseError: false };
   try {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    const text = STRICT_UTF8.decode(bytes);
     return { ok: true, value: JSON.parse(text) as unknown, parseError: false };
   } catch {
     return { ok: true, value: null, parseError: true };
