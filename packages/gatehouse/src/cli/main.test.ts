@@ -37,6 +37,25 @@ describe('gatehouse CLI', () => {
     expect(badFlag.err.join('')).toMatch(/--prot/);
   });
 
+  it('never prints the password of a URL typed in the wrong place', async () => {
+    const misuses = [
+      ['grants', 'list', 'postgres://app:pw-admin@db.internal/gatehouse'],
+      ['clients', 'show', 'abc', 'postgres://app:pw-admin@db.internal/gatehouse'],
+      ['token', 'https://127.0.0.1/mcp', 'https://user:pw-second@mcp.example.com/mcp'],
+      ['token', 'https://user:pw-userinfo@127.0.0.1/mcp'],
+      ['token', 'ftp://user:pw-scheme@127.0.0.1/mcp'],
+      ['serve', 'postgres://app:pw-serve@db.internal/gatehouse'],
+      ['migrate', 'postgres://app:pw-migrate@db.internal/gatehouse'],
+    ];
+    for (const args of misuses) {
+      const { io, err } = captureIo();
+      expect(await runCli(args, io), args.join(' ')).toBe(2);
+      const printed = err.join('');
+      expect(printed, args.join(' ')).toMatch(/gatehouse: /);
+      expect(printed, args.join(' ')).not.toMatch(/pw-/);
+    }
+  });
+
   it('stops a command that waits on the user at SIGINT with exit code 130', async () => {
     let stop: (signal: string) => void = () => {};
     const { io, err } = captureIo({}, new Promise((resolve) => (stop = resolve)));

@@ -3,6 +3,7 @@ import { CommandFailed } from './command-failed.js';
 import { COMMANDS } from './commands.js';
 import { applyConfigFile, extractConfigFlag } from './config-file.js';
 import type { CliIo } from './io.js';
+import { redactUrls } from './redact-urls.js';
 import { UsageError } from './usage-error.js';
 
 export type { CliCommand, CliIo } from './io.js';
@@ -70,7 +71,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/** Prints `error` (every URL's password redacted, whoever wrote the message) and returns the exit code. */
 function reportError(error: unknown, io: CliIo): number {
+  return reportRedacted(error, { ...io, stderr: (text) => io.stderr(redactUrls(text)) });
+}
+
+function reportRedacted(error: unknown, io: CliIo): number {
   if (error instanceof UsageError || error instanceof CommandFailed) {
     io.stderr(`gatehouse: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
     return error.exitCode;

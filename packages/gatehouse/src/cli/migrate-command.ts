@@ -17,6 +17,7 @@ import {
 } from '@gatehouse/authorization-server';
 import { CommandFailed } from './command-failed.js';
 import type { CliCommand, CliIo } from './io.js';
+import { redactUrls } from './redact-urls.js';
 import { UsageError } from './usage-error.js';
 
 /** The help text of `gatehouse migrate`. */
@@ -101,11 +102,6 @@ function parseFlags(args: readonly string[], env: CliIo['env'], cwd: string): Mi
     fromDataDir: fromDataDir === undefined ? undefined : resolve(cwd, fromDataDir),
     overwrite: values.overwrite === true,
   };
-}
-
-/** Replaces the password of every URL in `text` (parseArgs and drivers may quote one). */
-function redactUrls(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (url) => redactConnectionString(url));
 }
 
 /** The password of `database`, raw and URL-decoded, so that no message can carry it. */

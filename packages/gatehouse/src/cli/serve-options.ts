@@ -1,6 +1,7 @@
 import { redactConnectionString } from '@gatehouse/authorization-server';
 import { isLoopbackHostname } from '@gatehouse/core';
 import { LOG_LEVELS, type LogLevel } from '../gateway/logger.js';
+import { redactUrls } from './redact-urls.js';
 import { type Env, FlagReader, parseFlags, SERVE_DEFAULTS } from './serve-flags.js';
 import {
   parseHttpUrl,
@@ -57,13 +58,6 @@ export interface ServeOptions {
   readonly upstreamOidc?: UpstreamOidcOptions;
 }
 
-/** The argument as typed, but with the password of a URL (e.g. a database URL) hidden. */
-function withoutUrlPassword(argument: string): string {
-  return URL.canParse(argument) && new URL(argument).password !== ''
-    ? redactConnectionString(argument)
-    : argument;
-}
-
 /** Parses `gatehouse serve` arguments. Returns `'help'` for `--help`; throws {@link UsageError}. */
 export function parseServeOptions(args: readonly string[], env: Env): ServeOptions | 'help' {
   let parsed: ReturnType<typeof parseFlags>;
@@ -82,7 +76,7 @@ export function parseServeOptions(args: readonly string[], env: Env): ServeOptio
   );
   if (beforeTerminator.length > 0) {
     throw new UsageError(
-      `unexpected argument "${withoutUrlPassword(beforeTerminator[0] ?? '')}"`,
+      `unexpected argument "${redactUrls(beforeTerminator[0] ?? '')}"`,
       'Put a stdio MCP server after "--": gatehouse serve -- <command> [args...]',
     );
   }
