@@ -255,6 +255,24 @@ describe('keys rotated in the storage reach a running server', () => {
     }
   });
 
+  it('a rotated cookie key signs only one reload interval after its creation: instances that have not reloaded yet accept every cookie', async () => {
+    const storage = createMemoryStorage();
+    const a = await start(storage, { keyReloadIntervalSeconds: 2 });
+    // B does not reload during the test (and shares A's account, so it is started without one).
+    const b = await startTestAs({ storage, resources, keyReloadIntervalSeconds: 3600 });
+    running.push(b);
+    const [oldKey] = a.server.keys.cookieKeys;
+    await rotateCookieKey(storage.keys, { retainSeconds: 3600 });
+    expect(await a.server.reloadKeys()).toBe(true);
+    const [signing, accepted] = a.server.keys.cookieKeys;
+    expect(signing).toBe(oldKey); // A knows the new key but does not sign with it yet…
+    expect(accepted).not.toBe(oldKey);
+    expect(b.server.keys.cookieKeys).toEqual([oldKey]); // …so B, still on the old keys, accepts A's cookies.
+    // Once B has had an interval to reload, A's timer switches it to the new key.
+    await expect.poll(() => a.server.keys.cookieKeys[0], { timeout: 8_000, interval: 250 }).toBe(accepted);
+    expect(a.server.keys.cookieKeys).toEqual([accepted, oldKey]);
+  });
+
   it('a failed reload keeps the keys in use and rejects with the storage error', async () => {
     const storage = createMemoryStorage();
     const as = await start(storage);

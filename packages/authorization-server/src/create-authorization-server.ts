@@ -166,7 +166,10 @@ export async function createAuthorizationServer(
 ): Promise<AuthorizationServer> {
   const resolved = resolveOptions(options);
   const { storage, issuer, mountPath } = resolved;
-  const initialKeys = await loadOrCreateKeys(storage.keys);
+  // A new cookie key signs only once every instance has had one reload to learn it.
+  const loadKeys = () =>
+    loadOrCreateKeys(storage.keys, { cookieKeyDelaySeconds: resolved.keyReloadIntervalSeconds });
+  const initialKeys = await loadKeys();
   const accounts = createAccountService(storage);
   const cimd = createCimdResolver(resolved.cimd);
   const shared: SharedState = {
@@ -220,7 +223,7 @@ export async function createAuthorizationServer(
   let reloading: Promise<boolean> | undefined;
 
   async function switchIfChanged(): Promise<boolean> {
-    const keys = await loadOrCreateKeys(storage.keys);
+    const keys = await loadKeys();
     const fingerprint = fingerprintOf(keys);
     if (fingerprint === current.fingerprint) return false;
     current = buildGeneration(keys);

@@ -233,6 +233,27 @@ describe('rotation', () => {
     expect((await loadOrCreateKeys(store, { now: clock.now })).cookieKeys).toEqual([after.cookieKeys[0]]);
   });
 
+  it('signs cookies with a new cookie key only cookieKeyDelaySeconds after its creation', async () => {
+    const { store, clock } = setup();
+    const [first] = (await loadOrCreateKeys(store, { now: clock.now })).cookieKeys;
+    const [second] = (await rotateCookieKey(store, { retainSeconds: 3600, now: clock.now })).cookieKeys;
+    const load = () => loadOrCreateKeys(store, { now: clock.now, cookieKeyDelaySeconds: 30 });
+    expect((await load()).cookieKeys).toEqual([first, second]);
+    clock.advance(29);
+    expect((await load()).cookieKeys).toEqual([first, second]);
+    clock.advance(1);
+    expect((await load()).cookieKeys).toEqual([second, first]);
+    // Without an older live key, the new one signs at once.
+    clock.advance(3600);
+    await rotateCookieKey(store, { retainSeconds: 0, now: clock.now });
+    const [third] = (await load()).cookieKeys;
+    expect(third).not.toBe(second);
+    expect((await load()).cookieKeys).toEqual([third]);
+    await expect(loadOrCreateKeys(store, { cookieKeyDelaySeconds: -1 })).rejects.toThrow(
+      /cookieKeyDelaySeconds/,
+    );
+  });
+
   it('keeps one active key when two processes rotate at once', async () => {
     const { store, clock } = setup();
     await loadOrCreateKeys(store, { now: clock.now });

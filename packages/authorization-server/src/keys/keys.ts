@@ -37,7 +37,10 @@ import {
 export interface KeySet {
   /** Private JWKs (ES256, `kid` = RFC 7638 thumbprint) for oidc-provider's `jwks` option. */
   readonly signing: { keys: JWK[] };
-  /** base64url secrets for oidc-provider's `cookies.keys` (it signs with the first, accepts all). */
+  /**
+   * base64url secrets for oidc-provider's `cookies.keys` (it signs with the first, accepts all);
+   * a new key comes second until `cookieKeyDelaySeconds` have passed (see {@link LoadKeysOptions}).
+   */
   readonly cookieKeys: string[];
 }
 
@@ -45,6 +48,15 @@ export interface KeySet {
 export interface LoadKeysOptions {
   /** The clock in epoch seconds. Default: the system clock. */
   now?: () => number;
+  /**
+   * Seconds after its creation before a new cookie key signs cookies. Until then it is only
+   * accepted, and the newest older live key keeps signing, so that every process that reloads its
+   * keys at least this often knows the new key before any cookie signed with it reaches it (a
+   * sign-in that starts on one instance and continues on another). Pass the key reload interval.
+   * Default 0: a new key signs at once. Signing keys need no such delay: a token signed with an
+   * unknown key makes its verifier fetch the keys again.
+   */
+  cookieKeyDelaySeconds?: number;
 }
 
 /** Options of {@link rotateSigningKey} and {@link rotateCookieKey}. */
@@ -146,17 +158,27 @@ async function ensureKeys(store: KeyStore, use: KeyUse, now: number): Promise<Ke
   throw Object.assign(error, { code: 'ERR_KEY_STORE_INCONSISTENT' as const });
 }
 
+/**
+ * The cookie keys in the order oidc-provider uses them (it signs with the first): as stored, except
+ * that an active key younger than `delaySeconds` goes after the newest older live key, if any.
+ */
+function inSigningOrder(cookie: KeyRecord[], now: number, delaySeconds: number): KeyRecord[] {
+  const [active, previous, ...rest] = cookie;
+  if (active === undefined || previous === undefined || now - active.createdAt >= delaySeconds) return cookie;
+  return [previous, active, ...rest];
+}
+
 async function parseAll(signing: KeyRecord[], cookie: KeyRecord[]): Promise<KeySet> {
   const jwks: JWK[] = [];
   for (const record of signing) jwks.push(await parseSigningMaterial(record));
   return { signing: { keys: jwks }, cookieKeys: cookie.map(parseCookieMaterial) };
 }
 
-async function readKeySet(store: KeyStore, now: number): Promise<KeySet> {
+async function readKeySet(store: KeyStore, now: number, cookieKeyDelaySeconds = 0): Promise<KeySet> {
   // Check what is stored before creating anything: a corrupted row is reported, not worked around.
   const storedSigning = await liveKeys(store, 'signing', now);
   const storedCookie = await liveKeys(store, 'cookie', now);
-  const parsed = await parseAll(storedSigning, storedCookie);
+  const parsed = await parseAll(storedSigning, inSigningOrder(storedCookie, now, cookieKeyDelaySeconds));
   // The usual case (every start after the first, every reload): both kinds already have an active
   // key (sorted first), so nothing is created and the rows just read and checked are the key set.
   if (storedSigning[0]?.retiredAt === null && storedCookie[0]?.retiredAt === null) return parsed;
@@ -164,7 +186,7 @@ async function readKeySet(store: KeyStore, now: number): Promise<KeySet> {
     ensureKeys(store, 'signing', now),
     ensureKeys(store, 'cookie', now),
   ]);
-  return parseAll(signing, cookie);
+  return parseAll(signing, inSigningOrder(cookie, now, cookieKeyDelaySeconds));
 }
 
 /**
@@ -180,7 +202,14 @@ async function readKeySet(store: KeyStore, now: number): Promise<KeySet> {
  */
 export async function loadOrCreateKeys(store: KeyStore, options?: LoadKeysOptions): Promise<KeySet> {
   assertStore(store);
-  return readKeySet(store, clockFrom(options)());
+  const delay = options?.cookieKeyDelaySeconds ?? 0;
+  if (!Number.isSafeInteger(delay) || delay < 0) {
+    throw invalidArgument(
+      '"cookieKeyDelaySeconds" must be a whole number of seconds >= 0',
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
+  return readKeySet(store, clockFrom(options)(), delay);
 }
 
 async function rotate(store: KeyStore, use: KeyUse, options: RotateKeyOptions): Promise<KeySet> {
