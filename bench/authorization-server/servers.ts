@@ -27,12 +27,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createAuthorizationServer,
-  createMemoryStorage,
-  openSqliteStorage,
-  type Storage,
-} from '@gatehouse/authorization-server';
+import { createMemoryStorage, openSqliteStorage } from '@gatehouse/authorization-server';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import {
@@ -44,6 +39,7 @@ import {
   REFRESH_CLIENT,
   register,
   BENCH_SCOPE as SCOPE,
+  serveGatehouse,
 } from '../support/servers.ts';
 import type { TokenTarget } from '../support/token-load.ts';
 
@@ -63,37 +59,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 const storage = openSqliteStorage({ path: join(dataDir, 'gatehouse.db') });
 const memoryStorage = createMemoryStorage();
 
-/** A Gatehouse authorization server on `store`, one resource, the bench account and two clients. */
-async function startGatehouse(store: Storage) {
-  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
-  const origin = await listen((req, res) => listener(req, res));
-  const resource = `${origin}/mcp`;
-  const server = await createAuthorizationServer({
-    issuer: `${origin}/oauth`,
-    storage: store,
-    resources: [{ resource, scopes: { [SCOPE]: 'Use the tools' } }],
-  });
-  listener = server.listener;
-  const account = await server.accounts.create('bench', 'a long benchmark passphrase');
-  const cc = await register(`${server.issuer}/reg`, CLIENT_CREDENTIALS_CLIENT);
-  const refresh = await register(`${server.issuer}/reg`, REFRESH_CLIENT);
-  const target: TokenTarget = {
-    tokenUrl: `${server.issuer}/token`,
-    resource,
-    basic: basic(cc.clientId, cc.clientSecret),
-    refreshClientId: refresh.clientId,
-  };
-  const mint = (count: number) =>
-    mintRefreshTokens(
-      server.provider,
-      { clientId: refresh.clientId, accountId: account.id, resource },
-      count,
-    );
-  return { server, target, mint };
-}
-
-const gatehouse = await startGatehouse(storage);
-const gatehouseMemory = await startGatehouse(memoryStorage);
+const gatehouse = await serveGatehouse(storage);
+const gatehouseMemory = await serveGatehouse(memoryStorage);
 
 // --- bare oidc-provider, in-memory -------------------------------------------------------------
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });

@@ -24,29 +24,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AuthorizationServer,
-  createAuthorizationServer,
-  openPostgresStorage,
-  openSqliteStorage,
-  type Storage,
-} from '@gatehouse/authorization-server';
+import { openPostgresStorage, openSqliteStorage, type Storage } from '@gatehouse/authorization-server';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import {
-  basic,
-  CLIENT_CREDENTIALS_CLIENT,
-  listen,
+  type BenchGatehouse,
   listenMintControl,
-  mintRefreshTokens,
-  REFRESH_CLIENT,
-  register,
   BENCH_SCOPE as SCOPE,
+  serveGatehouse,
 } from '../support/servers.ts';
-import type { TokenTarget } from '../support/token-load.ts';
 import { type Setup, STORED, TARGET_NAMES, type TargetName } from './setup.ts';
 
 const REFRESH_TTL = 14 * 24 * 3600;
@@ -123,37 +111,6 @@ function seedSqlite(path: string, count: number): number {
 
 // --- servers --------------------------------------------------------------------------------------
 
-interface Served {
-  server: AuthorizationServer;
-  target: TokenTarget;
-  accountId: string;
-}
-
-async function serve(storage: Storage): Promise<Served> {
-  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
-  const origin = await listen((req, res) => listener(req, res));
-  const resource = `${origin}/mcp`;
-  const server = await createAuthorizationServer({
-    issuer: `${origin}/oauth`,
-    storage,
-    resources: [{ resource, scopes: { [SCOPE]: 'Use the tools' } }],
-  });
-  listener = server.listener;
-  const account = await server.accounts.create('bench', 'a long benchmark passphrase');
-  const cc = await register(`${server.issuer}/reg`, CLIENT_CREDENTIALS_CLIENT);
-  const refresh = await register(`${server.issuer}/reg`, REFRESH_CLIENT);
-  return {
-    server,
-    accountId: account.id,
-    target: {
-      tokenUrl: `${server.issuer}/token`,
-      resource,
-      basic: basic(cc.clientId, cc.clientSecret),
-      refreshClientId: refresh.clientId,
-    },
-  };
-}
-
 const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 const databases: string[] = [];
@@ -168,7 +125,7 @@ async function createDatabase(): Promise<string> {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-storage-'));
 const storages: Storage[] = [];
-const served = {} as Record<TargetName, Served>;
+const served = {} as Record<TargetName, BenchGatehouse>;
 const seeded = { sqlite: 0, postgres: 0 };
 let postgresUrl = '';
 
@@ -199,7 +156,7 @@ try {
       if (name === 'postgres-1m') seeded.postgres = await seedPostgres(url, STORED);
     }
     storages.push(storage);
-    served[name] = await serve(storage);
+    served[name] = await serveGatehouse(storage);
   }
 } catch (error) {
   await cleanup();
@@ -208,12 +165,7 @@ try {
 
 const controlUrl = await listenMintControl(async (target, count) => {
   if (!TARGET_NAMES.includes(target as TargetName)) return undefined;
-  const { server, target: tokenTarget, accountId } = served[target as TargetName];
-  return mintRefreshTokens(
-    server.provider,
-    { clientId: tokenTarget.refreshClientId, accountId, resource: tokenTarget.resource },
-    count,
-  );
+  return served[target as TargetName].mint(count);
 });
 
 const setup: Setup = {

@@ -1,13 +1,20 @@
 /**
  * Server-side pieces of the token benchmarks' child processes: a loopback listener, client
- * registration (RFC 7591) of the two bench clients, refresh tokens minted through the provider's
- * models as a code exchange stores them, and the control endpoint that hands them to the parent.
+ * registration (RFC 7591) of the two bench clients, a Gatehouse authorization server set up with
+ * them, refresh tokens minted through the provider's models as a code exchange stores them, and the
+ * control endpoint that hands them to the parent.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  type AuthorizationServer,
+  createAuthorizationServer,
+  type Storage,
+} from '@gatehouse/authorization-server';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
+import type { TokenTarget } from './token-load.ts';
 
 /** The resource scope every bench token carries. */
 export const BENCH_SCOPE = 'mcp:tools';
@@ -135,4 +142,47 @@ export function listenMintControl(
       res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
     });
   });
+}
+
+/** A Gatehouse authorization server of the benchmarks, its token target and its minter. */
+export interface BenchGatehouse {
+  readonly server: AuthorizationServer;
+  readonly target: TokenTarget;
+  /** `count` fresh refresh tokens of the bench account for the refresh client (see {@link mintRefreshTokens}). */
+  mint(count: number): Promise<string[]>;
+}
+
+/**
+ * Serves a Gatehouse authorization server on `storage` on loopback (issuer `<origin>/oauth`, one
+ * resource with {@link BENCH_SCOPE}), with the bench account and the two bench clients registered
+ * through its registration endpoint, as any client would be.
+ */
+export async function serveGatehouse(storage: Storage): Promise<BenchGatehouse> {
+  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
+  const origin = await listen((req, res) => listener(req, res));
+  const resource = `${origin}/mcp`;
+  const server = await createAuthorizationServer({
+    issuer: `${origin}/oauth`,
+    storage,
+    resources: [{ resource, scopes: { [BENCH_SCOPE]: 'Use the tools' } }],
+  });
+  listener = server.listener;
+  const account = await server.accounts.create('bench', 'a long benchmark passphrase');
+  const cc = await register(`${server.issuer}/reg`, CLIENT_CREDENTIALS_CLIENT);
+  const refresh = await register(`${server.issuer}/reg`, REFRESH_CLIENT);
+  return {
+    server,
+    target: {
+      tokenUrl: `${server.issuer}/token`,
+      resource,
+      basic: basic(cc.clientId, cc.clientSecret),
+      refreshClientId: refresh.clientId,
+    },
+    mint: (count) =>
+      mintRefreshTokens(
+        server.provider,
+        { clientId: refresh.clientId, accountId: account.id, resource },
+        count,
+      ),
+  };
 }
