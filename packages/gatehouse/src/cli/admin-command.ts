@@ -11,7 +11,6 @@ import {
 } from './admin-storage.js';
 import { withDashIds } from './dash-ids.js';
 import type { CliCommand, CliIo } from './io.js';
-import { redactUrls } from './redact-urls.js';
 import { UsageError } from './usage-error.js';
 
 /** What a subcommand receives. */
@@ -123,10 +122,7 @@ function parseSubcommand(
     );
   }
   if (parsed.positionals.length > wanted.length) {
-    throw new UsageError(
-      `unexpected argument "${redactUrls(parsed.positionals[wanted.length] ?? '')}"`,
-      helpHint,
-    );
+    throw new UsageError(`unexpected argument "${parsed.positionals[wanted.length]}"`, helpHint);
   }
   const named: Record<string, string> = {};
   wanted.forEach((name, index) => {

@@ -16,7 +16,6 @@ import {
 import { canonicalResourceUri, isLoopbackHostname } from '@gatehouse/core';
 import { withDashIds } from '../dash-ids.js';
 import type { CliIo } from '../io.js';
-import { redactUrls } from '../redact-urls.js';
 import { UsageError } from '../usage-error.js';
 
 /** Flags every client command takes. */
@@ -119,7 +118,7 @@ export function parseCommandLine(
   }
   if (parsed.positionals.length > positionals.max) {
     throw new UsageError(
-      `unexpected argument "${redactUrls(parsed.positionals[positionals.max] ?? '')}"`,
+      `unexpected argument "${parsed.positionals[positionals.max]}"`,
       `Usage: ${positionals.usage}`,
     );
   }
@@ -134,7 +133,7 @@ export function parseServerUrl(value: string): string {
   const url = URL.parse(value);
   if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     throw new UsageError(
-      `"${redactUrls(value).slice(0, 100)}" is not an MCP server URL`,
+      `"${value.slice(0, 100)}" is not an MCP server URL`,
       'Example: https://mcp.example.com/mcp',
     );
   }
