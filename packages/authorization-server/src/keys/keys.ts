@@ -97,6 +97,14 @@ function clockFrom(options: LoadKeysOptions | undefined): () => number {
   };
 }
 
+/** `value` when it is a whole number of seconds >= 0; else a `TypeError` naming option `name`. */
+function wholeSeconds(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(`"${name}" must be a whole number of seconds >= 0`, 'ERR_INVALID_ARG_VALUE');
+  }
+  return value;
+}
+
 function assertStore(store: unknown): asserts store is KeyStore {
   const s = store as Partial<KeyStore> | null;
   if (
@@ -202,23 +210,14 @@ async function readKeySet(store: KeyStore, now: number, cookieKeyDelaySeconds = 
  */
 export async function loadOrCreateKeys(store: KeyStore, options?: LoadKeysOptions): Promise<KeySet> {
   assertStore(store);
-  const delay = options?.cookieKeyDelaySeconds ?? 0;
-  if (!Number.isSafeInteger(delay) || delay < 0) {
-    throw invalidArgument(
-      '"cookieKeyDelaySeconds" must be a whole number of seconds >= 0',
-      'ERR_INVALID_ARG_VALUE',
-    );
-  }
+  const delay = wholeSeconds(options?.cookieKeyDelaySeconds ?? 0, 'cookieKeyDelaySeconds');
   return readKeySet(store, clockFrom(options)(), delay);
 }
 
 async function rotate(store: KeyStore, use: KeyUse, options: RotateKeyOptions): Promise<KeySet> {
   assertStore(store);
   const clock = clockFrom(options);
-  const retainSeconds = options?.retainSeconds;
-  if (typeof retainSeconds !== 'number' || !Number.isSafeInteger(retainSeconds) || retainSeconds < 0) {
-    throw invalidArgument('"retainSeconds" must be a whole number of seconds >= 0', 'ERR_INVALID_ARG_VALUE');
-  }
+  const retainSeconds = wholeSeconds(options?.retainSeconds, 'retainSeconds');
   const now = clock();
   // Check all material before changing anything: a corrupted store is reported, not rotated away.
   const signing = await liveKeys(store, 'signing', now);
